@@ -1,0 +1,111 @@
+/**
+ * buildApp(config) builds the whole application without starting it (STYLE.md point 2): the
+ * platform first, then the privacy core, then every module of the typed list. server.ts
+ * listens; worker.ts runs jobs; tests call buildApp and app.inject.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import { MODULES } from './modules/index.js';
+import { openDatabase, type Database, type DatabaseHandle } from './platform/db/database.js';
+import type { OwnedDataMap } from './platform/datamap.js';
+import type { HearthModule } from './platform/module.js';
+import { platformDataMap } from './platform/platform.privacy.js';
+import { resolveSecretKey } from './platform/secrets.js';
+import {
+  createPrivacyRegistry,
+  type PrivacyOwner,
+  type PrivacyRegistry,
+} from './privacy/registry.js';
+import { privacyDataMap } from './privacy/privacy.privacy.js';
+
+export interface BuildOptions {
+  /** An open database; when absent one is opened from config and closed with the app. */
+  database?: DatabaseHandle;
+  /** Modules to mount; the application's own list by default. */
+  modules?: readonly HearthModule[];
+  /** Extra owners (tests declare fixture owners this way). */
+  extraOwners?: readonly PrivacyOwner[];
+  /** Run the job worker inside this process (serve does; tests and CLI commands do not). */
+  startWorker?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Database;
+    dialect: DatabaseHandle['dialect'];
+    secretKey: string;
+    privacyRegistry: PrivacyRegistry;
+    modules: readonly HearthModule[];
+  }
+}
+
+/** Every owner's data map: the platform, the privacy core, then each module. */
+export function collectOwners(
+  modules: readonly HearthModule[] = MODULES,
+  extraOwners: readonly PrivacyOwner[] = [],
+): PrivacyOwner[] {
+  const core: OwnedDataMap[] = [platformDataMap, privacyDataMap];
+  return [
+    ...core,
+    ...modules.map((module) => ({
+      owner: module.name,
+      tables: module.dataMap,
+      ...(module.privacy ? { hooks: module.privacy } : {}),
+    })),
+    ...extraOwners,
+  ];
+}
+
+export async function buildApp(
+  config: Config,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const ownsDatabase = options.database === undefined;
+  const handle = options.database ?? openDatabase(config.database);
+  const modules = options.modules ?? MODULES;
+
+  const app = Fastify({
+    trustProxy: config.trustProxy,
+    logger: createLoggerOptions(config),
+    disableRequestLogging: false,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  app.decorate('config', config);
+  app.decorate('db', handle.db);
+  app.decorate('dialect', handle.dialect);
+  app.decorate('secretKey', await resolveSecretKey(handle.db, config));
+  app.decorate(
+    'privacyRegistry',
+    createPrivacyRegistry(collectOwners(modules, options.extraOwners)),
+  );
+  app.decorate('modules', modules);
+  if (ownsDatabase) app.addHook('onClose', async () => handle.destroy());
+
+  for (const module of modules) {
+    if (module.plugin) await app.register(module.plugin);
+  }
+  return app;
+}
+
+/**
+ * Request logs carry no bodies and no emails (Fastify logs neither by default: only method,
+ * url, status and timing); the client address appears only when LOG_IP=true.
+ */
+function createLoggerOptions(config: Config) {
+  return {
+    level: config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+    serializers: {
+      req(request: { method: string; url: string; ip?: string; id?: string }) {
+        return {
+          method: request.method,
+          url: request.url.split('?')[0],
+          ...(config.logIp && request.ip ? { ip: request.ip } : {}),
+        };
+      },
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * One validated configuration, read once at boot from the environment (STYLE.md point 11).
+ * Every key is documented in the README's configuration table. An invalid value stops the
+ * boot with a message naming the key, so an operator never runs on a half-understood setting.
+ */
+import path from 'node:path';
+
+export type DatabaseConfig =
+  { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; poolSize: number };
+
+export interface RateLimitConfig {
+  /** Requests allowed per window for one client on ordinary routes. */
+  max: number;
+  /** Window length in milliseconds. */
+  windowMs: number;
+  /** Stricter budget for sensitive routes (login, registration, reset). */
+  sensitiveMax: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  /** True when PUBLIC_URL is https: cookies are then marked Secure. */
+  secureCookies: boolean;
+  dataDir: string;
+  database: DatabaseConfig;
+  smtpUrl: string | null;
+  dkim: { domainName: string; keySelector: string; privateKey: string } | null;
+  mailFrom: string;
+  redisUrl: string | null;
+  timezone: string;
+  trustProxy: boolean;
+  /** SECRET_KEY from the environment; when null one is generated once and kept in the database. */
+  secretKey: string | null;
+  logIp: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  rateLimit: RateLimitConfig;
+  /** Run the job worker inside `serve` (default true); `hearth worker` runs it alone. */
+  workerInServe: boolean;
+  /** Milliseconds a stopping process waits for in-flight requests and jobs. */
+  shutdownTimeoutMs: number;
+  sessionTtlDays: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`Invalid configuration ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readString(env: Env, key: string, fallback: string): string {
+  const value = env[key];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function readOptional(env: Env, key: string): string | null {
+  const value = env[key];
+  return value === undefined || value === '' ? null : value;
+}
+
+function readInt(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(key, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(key, `expected a number from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function readBool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(key, `expected true or false, got "${raw}"`);
+}
+
+function readUrl(key: string, raw: string, protocols: string[]): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(key, `"${raw}" is not a URL`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(key, `expected a ${protocols.join(' or ')} URL, got "${url.protocol}"`);
+  }
+  return url;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = readString(env, 'HOST', '127.0.0.1');
+  const port = readInt(env, 'PORT', 3000, 0, 65535);
+  const publicUrlRaw = readString(env, 'PUBLIC_URL', `http://${host}:${port}`);
+  const publicUrl = readUrl('PUBLIC_URL', publicUrlRaw, ['http:', 'https:']);
+  const dataDir = path.resolve(readString(env, 'DATA_DIR', './data'));
+
+  const databaseUrl = readOptional(env, 'DATABASE_URL');
+  let database: DatabaseConfig;
+  if (databaseUrl === null) {
+    database = { dialect: 'sqlite', file: path.join(dataDir, 'hearth.sqlite') };
+  } else if (databaseUrl.startsWith('sqlite:')) {
+    const file = databaseUrl.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path');
+    database = { dialect: 'sqlite', file: path.resolve(file) };
+  } else {
+    readUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
+    database = {
+      dialect: 'postgres',
+      url: databaseUrl,
+      poolSize: readInt(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
+    };
+  }
+
+  const smtpUrl = readOptional(env, 'SMTP_URL');
+  if (smtpUrl !== null) readUrl('SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
+
+  const dkimDomain = readOptional(env, 'DKIM_DOMAIN');
+  const dkimSelector = readOptional(env, 'DKIM_SELECTOR');
+  const dkimKey = readOptional(env, 'DKIM_PRIVATE_KEY');
+  const dkimParts = [dkimDomain, dkimSelector, dkimKey].filter((part) => part !== null).length;
+  if (dkimParts !== 0 && dkimParts !== 3) {
+    throw new ConfigError(
+      'DKIM_DOMAIN',
+      'DKIM signing needs all three of DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY',
+    );
+  }
+  if (dkimKey !== null && !dkimKey.includes('PRIVATE KEY')) {
+    throw new ConfigError('DKIM_PRIVATE_KEY', 'expected a PEM-encoded private key');
+  }
+
+  const redisUrl = readOptional(env, 'REDIS_URL');
+  if (redisUrl !== null) readUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+
+  const timezone = readString(env, 'TIMEZONE', 'Europe/London');
+  if (!isTimeZone(timezone)) throw new ConfigError('TIMEZONE', `unknown time zone "${timezone}"`);
+
+  const secretKey = readOptional(env, 'SECRET_KEY');
+  if (secretKey !== null && secretKey.length < 32) {
+    throw new ConfigError('SECRET_KEY', 'must be at least 32 characters');
+  }
+
+  const logLevel = readString(env, 'LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const mailFrom = readString(env, 'MAIL_FROM', `Hearth <no-reply@${publicUrl.hostname}>`);
+
+  return {
+    host,
+    port,
+    publicUrl: publicUrl.origin,
+    secureCookies: publicUrl.protocol === 'https:',
+    dataDir,
+    database,
+    smtpUrl,
+    dkim:
+      dkimDomain !== null && dkimSelector !== null && dkimKey !== null
+        ? { domainName: dkimDomain, keySelector: dkimSelector, privateKey: dkimKey }
+        : null,
+    mailFrom,
+    redisUrl,
+    timezone,
+    trustProxy: readBool(env, 'TRUST_PROXY', false),
+    secretKey,
+    logIp: readBool(env, 'LOG_IP', false),
+    logLevel: logLevel as Config['logLevel'],
+    rateLimit: {
+      max: readInt(env, 'RATE_LIMIT_MAX', 300, 1, 10_000_000),
+      windowMs: readInt(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
+      sensitiveMax: readInt(env, 'RATE_LIMIT_SENSITIVE_MAX', 10, 1, 10_000_000),
+    },
+    workerInServe: readBool(env, 'WORKER_IN_SERVE', true),
+    shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    sessionTtlDays: readInt(env, 'SESSION_TTL_DAYS', 30, 1, 365),
+  };
+}

@@ -1,0 +1,7 @@
+/**
+ * The one typed list of feature modules (DESIGN.md §4). Order matters only for the /admin
+ * navigation; every module is an encapsulated plugin.
+ */
+import type { HearthModule } from '../platform/module.js';
+
+export const MODULES: readonly HearthModule[] = [];

@@ -1,0 +1,53 @@
+/**
+ * Everything that differs between SQLite and PostgreSQL, in one place (STYLE.md point 7).
+ *
+ * Representations, the same on both engines:
+ * - times are ISO 8601 UTC text (`2026-11-29T14:35:00.000Z`), which sorts as it reads;
+ * - booleans are integers 0/1;
+ * - JSON is text;
+ * - ids are text (see ids.ts).
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { dialectOf, type Dialect } from './database.js';
+
+export function toDbTime(time: Date): string {
+  return time.toISOString();
+}
+
+export function nowTime(): string {
+  return new Date().toISOString();
+}
+
+export function toDbBool(value: boolean): 0 | 1 {
+  return value ? 1 : 0;
+}
+
+export function fromDbBool(value: unknown): boolean {
+  return value === 1 || value === true || value === '1';
+}
+
+/** Count results come back as strings on PostgreSQL (bigint) and numbers on SQLite. */
+export function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string') return Number(value);
+  return 0;
+}
+
+/** Column type names for migrations. */
+export function columnTypes(dialect: Dialect) {
+  return {
+    /** Autoincrementing integer key (jobs, audit sequence). */
+    serial: dialect === 'postgres' ? ('bigserial' as const) : ('integer' as const),
+    bigint: dialect === 'postgres' ? ('bigint' as const) : ('integer' as const),
+    blob: dialect === 'postgres' ? ('bytea' as const) : ('blob' as const),
+  };
+}
+
+/**
+ * `FOR UPDATE SKIP LOCKED` on PostgreSQL, where many workers claim rows at once. SQLite has a
+ * single writer, and the claim runs inside an immediate write transaction, so nothing is needed.
+ */
+export function skipLocked<T>(db: Kysely<T>): RawBuilder<unknown> {
+  return dialectOf(db) === 'postgres' ? sql`for update skip locked` : sql``;
+}

@@ -1,0 +1,30 @@
+/**
+ * Types of the durable job queue (DESIGN.md §2). Payloads carry ids, never personal data.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../../config/config.js';
+import type { Database } from '../db/database.js';
+
+/** JSON values only: ids, counts, dates; never names, emails or free text. */
+export type JobPayload = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface JobContext {
+  db: Database;
+  config: Config;
+  log: FastifyBaseLogger;
+  /** Which attempt this is, from 1. */
+  attempt: number;
+  jobId: string;
+}
+
+export type JobHandler = (context: JobContext, payload: JobPayload) => Promise<void>;
+
+export interface ScheduleDefinition {
+  /** A stable name; with the period it forms the unique key of each scheduled run. */
+  name: string;
+  /** A croner pattern, evaluated in the configured TIMEZONE. */
+  cron: string;
+  /** The job to enqueue at each tick. */
+  job: string;
+  payload?: JobPayload;
+}
