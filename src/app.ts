@@ -10,7 +10,14 @@ import { openDatabase, type Database, type DatabaseHandle } from './platform/db/
 import type { OwnedDataMap } from './platform/datamap.js';
 import type { HearthModule } from './platform/module.js';
 import { platformDataMap } from './platform/platform.privacy.js';
+import { platformPlugin } from './platform/http/platform.plugin.js';
+import { jobsPlugin } from './platform/jobs/jobs.plugin.js';
+import { collectJobs, type JobRegistry } from './platform/jobs/jobs.types.js';
+import { platformJobs } from './platform/jobs/platform.jobs.js';
 import { resolveSecretKey } from './platform/secrets.js';
+import { viewsPlugin } from './platform/views/views.plugin.js';
+import { privacyJobs } from './privacy/privacy.jobs.js';
+import { privacyPlugin } from './privacy/privacy.plugin.js';
 import {
   createPrivacyRegistry,
   type PrivacyOwner,
@@ -37,6 +44,9 @@ declare module 'fastify' {
     secretKey: string;
     privacyRegistry: PrivacyRegistry;
     modules: readonly HearthModule[];
+    jobRegistry: JobRegistry;
+    /** Whether this process runs the job worker and schedules (BuildOptions.startWorker). */
+    runsWorker: boolean;
   }
 }
 
@@ -82,8 +92,14 @@ export async function buildApp(
     createPrivacyRegistry(collectOwners(modules, options.extraOwners)),
   );
   app.decorate('modules', modules);
+  app.decorate('jobRegistry', collectJobs([platformJobs, privacyJobs, ...modules]));
+  app.decorate('runsWorker', options.startWorker === true);
   if (ownsDatabase) app.addHook('onClose', async () => handle.destroy());
 
+  await app.register(platformPlugin);
+  await app.register(viewsPlugin);
+  await app.register(jobsPlugin);
+  await app.register(privacyPlugin);
   for (const module of modules) {
     if (module.plugin) await app.register(module.plugin);
   }

@@ -28,3 +28,33 @@ export interface ScheduleDefinition {
   job: string;
   payload?: JobPayload;
 }
+
+/** Every job handler and schedule of the application, collected by app.ts. */
+export interface JobRegistry {
+  handlers: ReadonlyMap<string, JobHandler>;
+  schedules: readonly ScheduleDefinition[];
+}
+
+/** Jobs and schedules contributed by one owner (the platform, the privacy core, a module). */
+export interface JobContribution {
+  jobs?: Readonly<Record<string, JobHandler>>;
+  schedules?: readonly ScheduleDefinition[];
+}
+
+export function collectJobs(contributions: readonly JobContribution[]): JobRegistry {
+  const handlers = new Map<string, JobHandler>();
+  const schedules: ScheduleDefinition[] = [];
+  for (const contribution of contributions) {
+    for (const [name, handler] of Object.entries(contribution.jobs ?? {})) {
+      if (handlers.has(name)) throw new Error(`Job ${name} is registered twice`);
+      handlers.set(name, handler);
+    }
+    schedules.push(...(contribution.schedules ?? []));
+  }
+  for (const schedule of schedules) {
+    if (!handlers.has(schedule.job)) {
+      throw new Error(`Schedule ${schedule.name} enqueues unknown job ${schedule.job}`);
+    }
+  }
+  return { handlers, schedules };
+}

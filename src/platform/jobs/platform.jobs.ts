@@ -1,0 +1,4 @@
+import type { JobContribution } from './jobs.types.js';
+
+/** The platform's own jobs (mail sending, session and job clean-up). */
+export const platformJobs: JobContribution = {};

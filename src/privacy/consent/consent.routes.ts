@@ -1,0 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** Consent-ledger routes: `/.well-known/jwks.json`. */
+export const consentRoutes: FastifyPluginAsync = async () => {};
