@@ -50,7 +50,7 @@ if (fs.existsSync(clientEntries)) {
     minify: true,
     format: 'esm',
     target: ['es2022'],
-    outdir: path.join(dist, 'public/js'),
+    outdir: path.join(dist, 'platform/views/assets/js'),
     sourcemap: true,
     logLevel: 'warning',
   });

@@ -34,6 +34,8 @@ export interface BuildOptions {
   extraOwners?: readonly PrivacyOwner[];
   /** Run the job worker inside this process (serve does; tests and CLI commands do not). */
   startWorker?: boolean;
+  /** Where logs go (tests capture them); stdout by default. */
+  logStream?: { write(line: string): void };
 }
 
 declare module 'fastify' {
@@ -77,7 +79,10 @@ export async function buildApp(
 
   const app = Fastify({
     trustProxy: config.trustProxy,
-    logger: createLoggerOptions(config),
+    logger: {
+      ...createLoggerOptions(config),
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     disableRequestLogging: false,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),

@@ -36,6 +36,12 @@ export interface ModulePrivacyHooks {
     cursor?: string,
   ): Promise<{ items: ExportItem[]; nextCursor?: string }>;
   eraseFor?(db: DbExecutor, subjectId: string): Promise<ErasureReport>;
+  /**
+   * Tells the subject that an `erase-subject` retention rule with `warnBefore` will erase them
+   * at `erasesAt` (the inactive-account warning mail). Called once per warning period, in the
+   * retention run's transaction.
+   */
+  warnBeforeErasure?(db: DbExecutor, subjectId: string, erasesAt: Date): Promise<void>;
 }
 
 export interface HearthModule {
