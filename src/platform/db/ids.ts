@@ -19,8 +19,18 @@ function encode(value: bigint, length: number): string {
   return out;
 }
 
-/** A new id, monotonic within this process even for ids made in the same millisecond. */
-export function newId(now: number = Date.now()): string {
+/**
+ * A new id, monotonic within this process even for ids made in the same millisecond. With an
+ * explicit `time` (back-dated rows in imports and tests) the id carries that time and does not
+ * disturb the process's sequence.
+ */
+export function newId(time?: number): string {
+  if (time !== undefined) {
+    let random = 0n;
+    for (const byte of randomBytes(10)) random = (random << 8n) | BigInt(byte);
+    return encode(BigInt(time), 10) + encode(random, 16);
+  }
+  let now = Date.now();
   if (now <= lastTime) {
     now = lastTime;
     const next = Uint8Array.from(lastRandom);
