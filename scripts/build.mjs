@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,22 +37,23 @@ function copyAssets(from, to) {
 }
 copyAssets(path.join(root, 'src'), dist);
 
-// Browser code: every entry under src/platform/views/client/entries becomes one bundle.
+// Browser code: every entry under src/platform/views/client/entries becomes one bundle in
+// dist/platform/views/assets/js, served by the views plugin under /assets/js/. The options come
+// from the compiled views code, so the served bundle is built the same way as the in-memory one
+// the views plugin makes when running from source.
 const clientEntries = path.join(root, 'src/platform/views/client/entries');
 if (fs.existsSync(clientEntries)) {
+  const { CLIENT_BUILD_OPTIONS } = await import(
+    pathToFileURL(path.join(dist, 'platform/views/assets.js')).href
+  );
   const entryPoints = fs
     .readdirSync(clientEntries)
     .filter((file) => file.endsWith('.ts'))
     .map((file) => path.join(clientEntries, file));
   await esbuild.build({
+    ...CLIENT_BUILD_OPTIONS,
     entryPoints,
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: ['es2022'],
     outdir: path.join(dist, 'platform/views/assets/js'),
-    sourcemap: true,
-    logLevel: 'warning',
   });
 }
 

@@ -10,13 +10,14 @@ import { openDatabase, type Database, type DatabaseHandle } from './platform/db/
 import type { OwnedDataMap } from './platform/datamap.js';
 import type { HearthModule } from './platform/module.js';
 import { platformDataMap } from './platform/platform.privacy.js';
+import { handleFrameworkError } from './platform/http/error-handler.js';
 import { platformPlugin } from './platform/http/platform.plugin.js';
 import { jobsPlugin } from './platform/jobs/jobs.plugin.js';
 import { collectJobs, type JobRegistry } from './platform/jobs/jobs.types.js';
 import { platformJobs } from './platform/jobs/platform.jobs.js';
 import { resolveSecretKey } from './platform/secrets.js';
 import { viewsPlugin } from './platform/views/views.plugin.js';
-import { privacyJobs } from './privacy/privacy.jobs.js';
+import { createPrivacyJobs } from './privacy/privacy.jobs.js';
 import { privacyPlugin } from './privacy/privacy.plugin.js';
 import {
   createPrivacyRegistry,
@@ -83,21 +84,25 @@ export async function buildApp(
       ...createLoggerOptions(config),
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
-    disableRequestLogging: false,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
+    // Undecodable URLs and bad content types get Hearth's error shape and security headers.
+    frameworkErrors: handleFrameworkError,
+    // Report every invalid field at once, not only the first.
+    ajv: { customOptions: { allErrors: true } },
   });
 
   app.decorate('config', config);
   app.decorate('db', handle.db);
   app.decorate('dialect', handle.dialect);
   app.decorate('secretKey', await resolveSecretKey(handle.db, config));
-  app.decorate(
-    'privacyRegistry',
-    createPrivacyRegistry(collectOwners(modules, options.extraOwners)),
-  );
+  const privacyRegistry = createPrivacyRegistry(collectOwners(modules, options.extraOwners));
+  app.decorate('privacyRegistry', privacyRegistry);
   app.decorate('modules', modules);
-  app.decorate('jobRegistry', collectJobs([platformJobs, privacyJobs, ...modules]));
+  app.decorate(
+    'jobRegistry',
+    collectJobs([platformJobs, createPrivacyJobs(privacyRegistry), ...modules]),
+  );
   app.decorate('runsWorker', options.startWorker === true);
   if (ownsDatabase) app.addHook('onClose', async () => handle.destroy());
 

@@ -1,7 +1,20 @@
 /** Every `hearth` command, in the order `hearth --help` lists them. */
+import { auditCommand } from './audit.js';
 import type { CliCommand } from './command.js';
 import { migrateCommand } from './migrate.js';
+import { privacyPublishCommand, privacyRopaCommand } from './privacy.js';
+import { retentionCommand } from './retention.js';
 import { seedCommand } from './seed.js';
 import { serveCommand } from './serve.js';
+import { workerCommand } from './worker.js';
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, migrateCommand, seedCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  serveCommand,
+  workerCommand,
+  migrateCommand,
+  seedCommand,
+  retentionCommand,
+  auditCommand,
+  privacyPublishCommand,
+  privacyRopaCommand,
+];

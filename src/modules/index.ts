@@ -3,5 +3,6 @@
  * navigation; every module is an encapsulated plugin.
  */
 import type { HearthModule } from '../platform/module.js';
+import { home } from './home/index.js';
 
-export const MODULES: readonly HearthModule[] = [];
+export const MODULES: readonly HearthModule[] = [home];

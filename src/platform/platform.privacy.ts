@@ -3,6 +3,9 @@
  * datamap.ts. Each platform piece declares its tables beside its code; this file joins them.
  */
 import type { DataMap, OwnedDataMap } from './datamap.js';
+import { jobsDataMap } from './jobs/jobs.privacy.js';
+import { mailDataMap } from './mail/mail.privacy.js';
+import { sessionsDataMap } from './http/sessions.privacy.js';
 
 const settingsMap: DataMap = {
   platform_settings: {
@@ -17,5 +20,5 @@ const settingsMap: DataMap = {
 
 export const platformDataMap: OwnedDataMap = {
   owner: 'platform',
-  tables: { ...settingsMap },
+  tables: { ...settingsMap, ...jobsDataMap, ...mailDataMap, ...sessionsDataMap },
 };

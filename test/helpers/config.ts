@@ -17,6 +17,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATA_DIR: makeTempDir(),
     SECRET_KEY: 'test-secret-key-that-is-long-enough-0123456789',
     WORKER_IN_SERVE: 'false',
+    RATE_LIMIT_MAX: '100000',
+    RATE_LIMIT_SENSITIVE_MAX: '100000',
     ...env,
   });
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { DatabaseConfig } from '../../src/config/config.js';
 import {
   openDatabase,
@@ -42,6 +42,8 @@ export interface CreateTestDatabaseOptions {
   migrate?: boolean;
   /** Extra migration folders (fixture owners in tests). */
   extraMigrationFolders?: readonly string[];
+  /** describeEachDialect only: run on these dialects (of those available) instead of all. */
+  dialects?: readonly Dialect[];
 }
 
 export async function createTestDatabase(
@@ -53,7 +55,9 @@ export async function createTestDatabase(
   if (dialect === 'sqlite') {
     databaseConfig = { dialect: 'sqlite', file: path.join(makeTempDir(), 'test.sqlite') };
   } else {
-    schema = `t_${randomBytes(6).toString('hex')}`;
+    // Named after the run so global-setup.ts drops it when the run ends.
+    const run = process.env.HEARTH_TEST_RUN ?? Math.floor(Date.now() / 1000).toString(36) + '0000';
+    schema = `t_${run}_${randomBytes(6).toString('hex')}`;
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     await client.query(`create schema ${schema}`);
@@ -79,13 +83,8 @@ export async function createTestDatabase(
     },
     async destroy() {
       await Promise.all(others.map((other) => other.destroy()));
+      // The schema itself is dropped after the whole run (test/helpers/global-setup.ts).
       await handle.destroy();
-      if (schema) {
-        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
-      }
     },
   };
 }
@@ -96,10 +95,10 @@ export async function createTestDatabase(
  */
 export function describeEachDialect(
   title: string,
-  body: (current: () => TestDatabase) => void,
+  body: (current: () => TestDatabase, dialect: Dialect) => void,
   options: CreateTestDatabaseOptions = {},
 ): void {
-  for (const dialect of DIALECTS) {
+  for (const dialect of DIALECTS.filter((each) => options.dialects?.includes(each) ?? true)) {
     describe(`${title} [${dialect}]`, () => {
       let database: TestDatabase | undefined;
       beforeAll(async () => {
@@ -111,7 +110,18 @@ export function describeEachDialect(
       body(() => {
         if (!database) throw new Error('test database not ready');
         return database;
-      });
+      }, dialect);
     });
   }
+}
+
+/**
+ * Declares a test only on PostgreSQL: concurrent writers from two connections are PostgreSQL's
+ * case (two SQLite connections in one test process would only block each other's synchronous
+ * driver; across processes SQLite serialises writers on the file lock).
+ */
+export function postgresOnly(dialect: Dialect): (title: string, fn: () => Promise<void>) => void {
+  return (title, fn) => {
+    if (dialect === 'postgres') it(title, fn);
+  };
 }

@@ -51,3 +51,31 @@ export function columnTypes(dialect: Dialect) {
 export function skipLocked<T>(db: Kysely<T>): RawBuilder<unknown> {
   return dialectOf(db) === 'postgres' ? sql`for update skip locked` : sql``;
 }
+
+/**
+ * `FOR UPDATE` on PostgreSQL, so that a read-then-write on one row waits for a concurrent
+ * writer instead of acting on a stale read. SQLite has one writer at a time, so the write
+ * transaction already serialises it.
+ */
+export function forUpdate<T>(db: Kysely<T>): RawBuilder<unknown> {
+  return dialectOf(db) === 'postgres' ? sql`for update` : sql``;
+}
+
+/**
+ * `column IN (values)` with the whole list bound as ONE parameter, so 100,000 ids fit in one
+ * statement (SQLite allows at most 32,766 bound parameters, PostgreSQL 65,535). PostgreSQL
+ * receives a text array: `= any($1)` is planned with the array's value and probed through a
+ * hash table, whereas `in (select unnest($1))` is estimated at 10 rows and looped over (100,000
+ * ids: ~0.3 s against ~30 s on fresh tables). SQLite receives a JSON array and builds a
+ * temporary index from `json_each`.
+ */
+export function inTextList<T>(
+  db: Kysely<T>,
+  column: string,
+  values: readonly string[],
+): RawBuilder<boolean> {
+  if (dialectOf(db) === 'postgres') {
+    return sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`;
+  }
+  return sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
+}

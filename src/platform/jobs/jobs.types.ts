@@ -14,10 +14,29 @@ export interface JobContext {
   log: FastifyBaseLogger;
   /** Which attempt this is, from 1. */
   attempt: number;
+  /** Attempts allowed in all; the job is dead when the last one fails. */
+  maxAttempts: number;
   jobId: string;
+  /** When the job was due: for a scheduled job, the tick it runs for. */
+  runAt: Date;
 }
 
+/**
+ * A handler runs at least once per job: a worker can stop between the work and the record that
+ * it is done, and a job whose lease expires runs again. Handlers are therefore idempotent.
+ */
 export type JobHandler = (context: JobContext, payload: JobPayload) => Promise<void>;
+
+/**
+ * Thrown by a handler when trying again cannot help (a recipient address the relay rejects, a
+ * payload naming nothing): the job is marked dead at once, the message kept as its error.
+ */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
 
 export interface ScheduleDefinition {
   /** A stable name; with the period it forms the unique key of each scheduled run. */
@@ -27,6 +46,8 @@ export interface ScheduleDefinition {
   /** The job to enqueue at each tick. */
   job: string;
   payload?: JobPayload;
+  /** Attempts allowed for each scheduled run (the queue's default when absent). */
+  maxAttempts?: number;
 }
 
 /** Every job handler and schedule of the application, collected by app.ts. */

@@ -1,70 +1,159 @@
 /**
- * The shared page layout: header with navigation, main content, footer linking the privacy
- * notice and the cookie settings. Rendered on the server; escapes by default.
+ * The shared page layout: a skip link, the header with the site name and navigation, the main
+ * content, and the footer linking the privacy notice and the cookie settings. Rendered on the
+ * server; Preact escapes every text and attribute value.
+ *
+ * Strict CSP (DESIGN.md §2): no inline script, no inline style, no `style` attribute. The only
+ * script is the bundled client module, carrying the request's nonce; the stylesheet comes from
+ * Hearth itself (`style-src 'self'`).
  */
 import type { ComponentChildren } from 'preact';
 import { renderToString } from 'preact-render-to-string';
+import { assetUrl } from './assets.js';
 
 export interface NavLink {
   href: string;
   label: string;
 }
 
+export interface PageUser {
+  displayName: string;
+  isStaff: boolean;
+}
+
+/** The links of the header, limited to pages that exist in the running app. */
+export interface SiteNavigation {
+  main: readonly NavLink[];
+  /** Shown to visitors who are not logged in. */
+  guest: readonly NavLink[];
+  /** Shown to logged-in members. */
+  member: readonly NavLink[];
+  /** Shown, in addition, to staff. */
+  staff: readonly NavLink[];
+}
+
 export interface PageContext {
   title: string;
-  /** The request's CSP nonce: every script and style tag carries it. */
+  /** The request's CSP nonce: the page's script tag carries it. */
   nonce: string;
   /** The current path, to mark the active navigation entry. */
   path: string;
-  user?: { displayName: string; isStaff: boolean } | null;
+  user?: PageUser | null;
+  /** A one-sentence summary for search engines and link previews. */
+  description?: string;
+  /** The header links; by default those of the last app that finished booting in this process. */
+  nav?: SiteNavigation;
 }
 
+/**
+ * The main sections, in header order. A module adds its section here; the header shows an
+ * entry only once the app serves a GET route at exactly that path, so a planned section never
+ * appears as a dead link.
+ */
 export const MAIN_NAV: readonly NavLink[] = [
   { href: '/', label: 'Home' },
   { href: '/forum', label: 'Coffeehouse' },
 ];
 
+const GUEST_NAV: readonly NavLink[] = [
+  { href: '/login', label: 'Log in' },
+  { href: '/register', label: 'Join Hearth' },
+];
+
+const MEMBER_NAV: readonly NavLink[] = [{ href: '/account', label: 'Your account' }];
+
+const STAFF_NAV: readonly NavLink[] = [{ href: '/admin', label: 'Staff area' }];
+
+/** The footer's links are always shown: the notice and cookie settings are legal duties. */
+const FOOTER_LINKS: readonly NavLink[] = [
+  { href: '/privacy', label: 'Privacy notice' },
+  { href: '/cookies', label: 'Cookie settings' },
+];
+
+/** The navigation limited to the pages `hasPage` reports as served. */
+export function buildNavigation(hasPage: (path: string) => boolean): SiteNavigation {
+  const keep = (links: readonly NavLink[]) => links.filter((link) => hasPage(link.href));
+  return {
+    main: keep(MAIN_NAV),
+    guest: keep(GUEST_NAV),
+    member: keep(MEMBER_NAV),
+    staff: keep(STAFF_NAV),
+  };
+}
+
+/**
+ * Error pages are rendered by the HTTP platform's error handler, which has no app at hand, so
+ * the views plugin records its app's navigation here when the app is ready. One process serves
+ * one app in production; before any app is ready only the home link is shown.
+ */
+let processNavigation: SiteNavigation = buildNavigation((path) => path === '/');
+
+export function setProcessNavigation(navigation: SiteNavigation): void {
+  processNavigation = navigation;
+}
+
+/** `page` for the exact page; `true` for a page inside a section (`/forum/…` under `/forum`). */
+function currentMarker(linkPath: string, currentPath: string): 'page' | 'true' | undefined {
+  if (linkPath === currentPath) return 'page';
+  if (linkPath !== '/' && currentPath.startsWith(`${linkPath}/`)) return 'true';
+  return undefined;
+}
+
+function NavList(props: { links: readonly NavLink[]; path: string; class?: string }) {
+  if (props.links.length === 0) return null;
+  return (
+    <ul class={props.class}>
+      {props.links.map((link) => (
+        <li key={link.href}>
+          <a href={link.href} aria-current={currentMarker(link.href, props.path)}>
+            {link.label}
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function Layout(props: PageContext & { children: ComponentChildren }) {
+  const navigation = props.nav ?? processNavigation;
+  const accountLinks = props.user
+    ? [...navigation.member, ...(props.user.isStaff ? navigation.staff : [])]
+    : navigation.guest;
   return (
     <html lang="en-GB">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · Hearth`}</title>
-        <link rel="stylesheet" href="/assets/hearth.css" nonce={props.nonce} />
+        {props.description ? <meta name="description" content={props.description} /> : null}
+        <link rel="icon" href={assetUrl('favicon.svg')} type="image/svg+xml" />
+        <link rel="stylesheet" href={assetUrl('hearth.css')} />
+        <script type="module" src={assetUrl('js/app.js')} nonce={props.nonce}></script>
       </head>
       <body>
         <a class="skip-link" href="#main">
-          Skip to content
+          Skip to main content
         </a>
         <header class="site-header">
-          <a class="brand" href="/">
-            Hearth
-          </a>
-          <nav aria-label="Main">
-            <ul>
-              {MAIN_NAV.map((link) => (
-                <li key={link.href}>
-                  <a href={link.href} aria-current={props.path === link.href ? 'page' : undefined}>
-                    {link.label}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          </nav>
+          <div class="site-header__inner">
+            <a class="brand" href="/">
+              Hearth
+            </a>
+            <nav class="site-nav" aria-label="Main">
+              <NavList links={navigation.main} path={props.path} class="site-nav__main" />
+              <NavList links={accountLinks} path={props.path} class="site-nav__account" />
+            </nav>
+          </div>
         </header>
-        <main id="main">{props.children}</main>
+        <main id="main" class="page" tabindex={-1}>
+          {props.children}
+        </main>
         <footer class="site-footer">
-          <ul>
-            <li>
-              <a href="/privacy">Privacy notice</a>
-            </li>
-            <li>
-              <a href="/cookies">Cookie settings</a>
-            </li>
-          </ul>
+          <nav aria-label="Legal">
+            <NavList links={FOOTER_LINKS} path={props.path} />
+          </nav>
+          <p>Hearth is a community for parents, run with care for your privacy.</p>
         </footer>
-        <script type="module" src="/assets/js/app.js" nonce={props.nonce}></script>
       </body>
     </html>
   );

@@ -1,7 +1,160 @@
+/**
+ * Server-rendered pages: `reply.page()` renders the shared layout around a page's content with
+ * the request's CSP nonce, and `/assets/*` serves Hearth's own stylesheet, client bundle and
+ * icon from memory with fingerprinted, long-lived caching.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type {} from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
+import type { ComponentChildren } from 'preact';
+import { chooseEncoding, loadAssetCatalogue, type Asset, type AssetCatalogue } from './assets.js';
+import type { FieldErrors } from './form-input.js';
+import {
+  buildNavigation,
+  renderDocument,
+  setProcessNavigation,
+  type PageUser,
+  type SiteNavigation,
+} from './layout.js';
 
-/** Server-rendered pages: `reply.page()` and the shared layout. */
-export const viewsPlugin = fp(async () => {}, {
+export interface PageOptions {
+  /** The reply's current status (200 unless set) by default; 422 when `errors` is not empty. */
+  status?: number;
+  user?: PageUser | null;
+  description?: string;
+  /**
+   * The field errors of a form shown again: the title gains an "Error: " prefix (so the first
+   * thing a screen reader announces is that something needs fixing) and the status is 422.
+   */
+  errors?: FieldErrors;
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Sends a whole HTML page: the layout around `body`, with this request's nonce and path. */
+    page(title: string, body: ComponentChildren, options?: PageOptions): FastifyReply;
+  }
+  interface FastifyInstance {
+    /** True when the app serves an HTML page (a GET route) at exactly this path. */
+    hasPage(path: string): boolean;
+  }
+}
+
+/** A fingerprinted URL names one exact content: it may be kept for a year and never rechecked. */
+const CACHE_IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A plain URL may change at the next deploy: kept briefly, then revalidated with the ETag. */
+const CACHE_SHORT = 'public, max-age=300';
+/**
+ * A fingerprint that is not the current one (a page from before a deploy, or a server not yet
+ * updated): the current content is served, but must not be cached under the other version.
+ */
+const CACHE_MISMATCH = 'no-cache';
+
+function entityTag(asset: Asset, encoding: 'br' | 'gzip' | 'identity'): string {
+  // Strong tags differ per encoding (RFC 9110 §8.8.3): the bytes differ.
+  return encoding === 'identity' ? `"${asset.hash}"` : `"${asset.hash}-${encoding}"`;
+}
+
+/** True when `If-None-Match` names any representation of this content. */
+function matchesEntityTag(ifNoneMatch: string | undefined, asset: Asset): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((raw) => {
+    const tag = raw.trim().replace(/^W\//, '');
+    return tag === '*' || tag === `"${asset.hash}"` || tag.startsWith(`"${asset.hash}-`);
+  });
+}
+
+function sendAsset(
+  reply: FastifyReply,
+  asset: Asset,
+  version: string | undefined,
+  headers: { acceptEncoding: string | undefined; ifNoneMatch: string | undefined },
+): FastifyReply {
+  const available = (['br', 'gzip'] as const).filter((encoding) => asset.encoded[encoding]);
+  const encoding = chooseEncoding(headers.acceptEncoding, available);
+  reply.header(
+    'cache-control',
+    version === undefined ? CACHE_SHORT : version === asset.hash ? CACHE_IMMUTABLE : CACHE_MISMATCH,
+  );
+  reply.header('etag', entityTag(asset, encoding));
+  if (available.length > 0) reply.header('vary', 'accept-encoding');
+  if (matchesEntityTag(headers.ifNoneMatch, asset)) return reply.code(304).send();
+  reply.type(asset.contentType);
+  if (encoding !== 'identity') reply.header('content-encoding', encoding);
+  const body = encoding === 'identity' ? asset.body : (asset.encoded[encoding] ?? asset.body);
+  return reply.send(body);
+}
+
+function registerAssetRoute(app: FastifyInstance, catalogue: AssetCatalogue): void {
+  app.get<{ Params: { '*': string }; Querystring: Record<string, unknown> }>(
+    '/assets/*',
+    {
+      // Assets are served from memory and every page pulls several: counting them against the
+      // visitor's request budget (a Redis round-trip each with a shared store) would cost more
+      // than serving them and would throttle ordinary browsing behind a shared address.
+      config: { rateLimit: false },
+    },
+    (request, reply) => {
+      const asset = catalogue.get(request.params['*']);
+      if (!asset) return reply.callNotFound();
+      const version = request.query.v;
+      return sendAsset(reply, asset, typeof version === 'string' ? version : undefined, {
+        acceptEncoding: request.headers['accept-encoding'],
+        ifNoneMatch: request.headers['if-none-match'],
+      });
+    },
+  );
+}
+
+async function views(app: FastifyInstance): Promise<void> {
+  const catalogue = await loadAssetCatalogue();
+  registerAssetRoute(app, catalogue);
+
+  app.decorate('hasPage', (path: string) => app.hasRoute({ method: 'GET', url: path }));
+
+  // Routes are final once the app is ready: the header's links are worked out once, then.
+  let navigation: SiteNavigation | undefined;
+  app.addHook('onReady', (done) => {
+    navigation = buildNavigation((path) => app.hasPage(path));
+    setProcessNavigation(navigation);
+    done();
+  });
+
+  app.decorateReply(
+    'page',
+    function page(
+      this: FastifyReply,
+      title: string,
+      body: ComponentChildren,
+      options: PageOptions = {},
+    ): FastifyReply {
+      const hasErrors = options.errors !== undefined && Object.keys(options.errors).length > 0;
+      const html = renderDocument(
+        {
+          title: hasErrors ? `Error: ${title}` : title,
+          nonce: this.request.cspNonce,
+          path: this.request.url.split('?')[0] ?? '/',
+          user: options.user ?? null,
+          ...(options.description ? { description: options.description } : {}),
+          ...(navigation ? { nav: navigation } : {}),
+        },
+        body,
+      );
+      if (!this.hasHeader('cache-control')) {
+        // A page for a signed-in member, or one holding what a person just typed, stays out of
+        // every cache; others may be kept by the browser but are revalidated each time.
+        this.header('cache-control', options.user || hasErrors ? 'no-store' : 'private, no-cache');
+      }
+      // Without an explicit status, one the route already set (`reply.code(404).page(…)`) stays.
+      return this.code(options.status ?? (hasErrors ? 422 : this.statusCode))
+        .type('text/html; charset=utf-8')
+        .send(html);
+    },
+  );
+}
+
+/** Server-rendered pages: `reply.page()`, `app.hasPage()` and `/assets/*`. */
+export const viewsPlugin = fp(views, {
   name: 'hearth-views',
   dependencies: ['hearth-platform'],
 });

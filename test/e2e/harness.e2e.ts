@@ -1,0 +1,57 @@
+/**
+ * The browser harness catches what it must, so a green journey means something: axe reports a
+ * real violation, a blocked inline script shows up as a console error under Hearth's CSP, and a
+ * missing asset as a failed request.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isChromiumAvailable,
+  launchBrowser,
+  runAxe,
+  type BrowserSession,
+} from '../helpers/browser.js';
+import { startBuiltServer, type StartedServer } from '../helpers/server.js';
+
+describe.skipIf(!isChromiumAvailable())('browser harness', () => {
+  let server: StartedServer;
+  let browser: BrowserSession;
+
+  beforeAll(async () => {
+    server = await startBuiltServer();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('axe reports an image without a text alternative and a page without a language', async () => {
+    const { page } = await browser.newPage();
+    await page.setContent('<title>t</title><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">');
+    const ids = (await runAxe(page)).map((violation) => violation.id);
+    expect(ids).toContain('image-alt');
+    expect(ids).toContain('html-has-lang');
+    await page.close();
+  });
+
+  it("records an inline script blocked by Hearth's CSP, and a missing asset", async () => {
+    const { page, consoleErrors, failedRequests } = await browser.newPage();
+    await page.goto(`${server.url}/`, { waitUntil: 'load' });
+    // The document keeps the policy of the response it came from; written markup is parsed
+    // under it, as an injected fragment would be.
+    await page.setContent(
+      `<!doctype html><html lang="en"><title>t</title><script>window.injected = true</script>` +
+        `<link rel="stylesheet" href="${server.url}/assets/missing.css"></html>`,
+    );
+    await expect.poll(() => failedRequests.length).toBeGreaterThan(0);
+    expect(await page.evaluate(() => 'injected' in window)).toBe(false);
+    expect(consoleErrors.some((error) => error.includes('Content Security Policy'))).toBe(true);
+    expect(failedRequests).toContainEqual(
+      // Reported as a 404, or as aborted: the 404 answer is HTML, which `nosniff` refuses to
+      // apply as a stylesheet.
+      expect.objectContaining({ url: `${server.url}/assets/missing.css` }),
+    );
+    await page.close();
+  });
+});
