@@ -3,6 +3,9 @@
  * navigation; every module is an encapsulated plugin.
  */
 import type { HearthModule } from '../platform/module.js';
+import { accounts } from './accounts/index.js';
+import { admin } from './admin/index.js';
 import { home } from './home/index.js';
+import { newsletters } from './newsletters/index.js';
 
-export const MODULES: readonly HearthModule[] = [home];
+export const MODULES: readonly HearthModule[] = [accounts, newsletters, admin, home];

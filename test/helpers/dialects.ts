@@ -46,6 +46,24 @@ export interface CreateTestDatabaseOptions {
   dialects?: readonly Dialect[];
 }
 
+/**
+ * Kysely's migrator looks for its bookkeeping tables by listing every schema's tables; on a
+ * PostgreSQL shared by parallel test files, a schema or table dropped by another file in the
+ * middle of that listing makes it fail (undefined schema or table). Such a failure happens
+ * before any migration runs, so trying again is safe.
+ */
+async function migrateWithRetry(db: Database, folders: readonly string[]): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await migrateToLatest(db, folders);
+      return;
+    } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      if (attempt >= 3 || (code !== '3F000' && code !== '42P01')) throw error;
+    }
+  }
+}
+
 export async function createTestDatabase(
   dialect: Dialect,
   options: CreateTestDatabaseOptions = {},
@@ -68,7 +86,7 @@ export async function createTestDatabase(
   const handle = open();
   const others: DatabaseHandle[] = [];
   if (options.migrate !== false) {
-    await migrateToLatest(handle.db, options.extraMigrationFolders ?? []);
+    await migrateWithRetry(handle.db, options.extraMigrationFolders ?? []);
   }
   return {
     dialect,

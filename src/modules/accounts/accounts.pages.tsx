@@ -1,0 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** The accounts pages: /register, /login, /account, … */
+export const accountsPages: FastifyPluginAsync = async () => {};
