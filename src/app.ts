@@ -7,7 +7,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { MODULES } from './modules/index.js';
 import { openDatabase, type Database, type DatabaseHandle } from './platform/db/database.js';
-import type { OwnedDataMap } from './platform/datamap.js';
 import type { HearthModule } from './platform/module.js';
 import { platformDataMap } from './platform/platform.privacy.js';
 import { handleFrameworkError } from './platform/http/error-handler.js';
@@ -24,7 +23,7 @@ import {
   type PrivacyOwner,
   type PrivacyRegistry,
 } from './privacy/registry.js';
-import { privacyDataMap } from './privacy/privacy.privacy.js';
+import { privacyOwner } from './privacy/privacy.privacy.js';
 
 export interface BuildOptions {
   /** An open database; when absent one is opened from config and closed with the app. */
@@ -58,7 +57,7 @@ export function collectOwners(
   modules: readonly HearthModule[] = MODULES,
   extraOwners: readonly PrivacyOwner[] = [],
 ): PrivacyOwner[] {
-  const core: OwnedDataMap[] = [platformDataMap, privacyDataMap];
+  const core: PrivacyOwner[] = [platformDataMap, privacyOwner];
   return [
     ...core,
     ...modules.map((module) => ({
