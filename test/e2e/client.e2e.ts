@@ -6,10 +6,10 @@
  */
 import { h } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Button, ErrorSummary, Field, Form } from '../../src/platform/views/forms.js';
-import { isChromiumAvailable, launchBrowser, type BrowserSession } from '../helpers/browser.js';
-import { startBuiltServer, type StartedServer } from '../helpers/server.js';
+import { isChromiumAvailable } from '../helpers/browser.js';
+import { useJourney } from '../helpers/journey.js';
 
 function formMarkup(nonce: string): string {
   // Written with h() because the journeys are .ts files (vitest.e2e.config.ts includes *.e2e.ts).
@@ -33,22 +33,11 @@ function formMarkup(nonce: string): string {
 }
 
 describe.skipIf(!isChromiumAvailable())('client enhancements in the browser', () => {
-  let server: StartedServer;
-  let browser: BrowserSession;
-
-  beforeAll(async () => {
-    server = await startBuiltServer();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const journey = useJourney();
 
   it('focuses the error summary, then the field its link names, and stops a double submit', async () => {
-    const { page, consoleErrors } = await browser.newPage();
-    const response = await page.goto(`${server.url}/`, { waitUntil: 'load' });
+    const { page, consoleErrors } = await journey.browser.newPage();
+    const response = await page.goto(`${journey.server.url}/`, { waitUntil: 'load' });
     const nonce = /'nonce-([^']+)'/.exec(response?.headers()['content-security-policy'] ?? '')?.[1];
     expect(nonce).toBeTruthy();
     await page.setContent(formMarkup(nonce!));
@@ -63,7 +52,7 @@ describe.skipIf(!isChromiumAvailable())('client enhancements in the browser', ()
 
     // Hold the submission open, then press the button twice in a row.
     let submissions = 0;
-    await page.route(`${server.url}/client-test/submit`, async (route) => {
+    await page.route(`${journey.server.url}/client-test/submit`, async (route) => {
       submissions += 1;
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await route.fulfill({ status: 204 });

@@ -3,32 +3,16 @@
  * script load and run under the server's real Content-Security-Policy (this is the check that
  * the nonce wiring works end to end), nothing fails, and axe finds no WCAG A/AA violation.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isChromiumAvailable,
-  launchBrowser,
-  runAxe,
-  type BrowserSession,
-} from '../helpers/browser.js';
-import { startBuiltServer, type StartedServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { isChromiumAvailable, runAxe } from '../helpers/browser.js';
+import { useJourney } from '../helpers/journey.js';
 
 describe.skipIf(!isChromiumAvailable())('home page in the browser', () => {
-  let server: StartedServer;
-  let browser: BrowserSession;
-
-  beforeAll(async () => {
-    server = await startBuiltServer();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const journey = useJourney();
 
   it('renders with its css and js under the real CSP, without errors, and passes axe', async () => {
-    const { page, consoleErrors, failedRequests } = await browser.newPage();
-    const response = await page.goto(`${server.url}/`, { waitUntil: 'load' });
+    const { page, consoleErrors, failedRequests } = await journey.browser.newPage();
+    const response = await page.goto(`${journey.server.url}/`, { waitUntil: 'load' });
     expect(response?.status()).toBe(200);
 
     // The policy is the server's own, with a fresh nonce that the page's script carries.
@@ -63,9 +47,9 @@ describe.skipIf(!isChromiumAvailable())('home page in the browser', () => {
   });
 
   it('reflows on a 320px wide screen without scrolling sideways (WCAG 1.4.10)', async () => {
-    const { page, consoleErrors } = await browser.newPage();
+    const { page, consoleErrors } = await journey.browser.newPage();
     await page.setViewportSize({ width: 320, height: 640 });
-    await page.goto(`${server.url}/`, { waitUntil: 'load' });
+    await page.goto(`${journey.server.url}/`, { waitUntil: 'load' });
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
@@ -76,8 +60,8 @@ describe.skipIf(!isChromiumAvailable())('home page in the browser', () => {
   });
 
   it('lets a keyboard user skip to the main content', async () => {
-    const { page } = await browser.newPage();
-    await page.goto(`${server.url}/`, { waitUntil: 'load' });
+    const { page } = await journey.browser.newPage();
+    await page.goto(`${journey.server.url}/`, { waitUntil: 'load' });
     await page.keyboard.press('Tab');
     const skipLink = page.getByRole('link', { name: 'Skip to main content' });
     await expect
@@ -90,8 +74,8 @@ describe.skipIf(!isChromiumAvailable())('home page in the browser', () => {
   });
 
   it('serves a 404 page that passes axe', async () => {
-    const { page, consoleErrors, failedRequests } = await browser.newPage();
-    const response = await page.goto(`${server.url}/no-such-page`, { waitUntil: 'load' });
+    const { page, consoleErrors, failedRequests } = await journey.browser.newPage();
+    const response = await page.goto(`${journey.server.url}/no-such-page`, { waitUntil: 'load' });
     expect(response?.status()).toBe(404);
     expect(response?.headers()['content-type']).toMatch(/^text\/html/);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).isVisible()).toBe(true);
