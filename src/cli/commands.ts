@@ -1,4 +1,5 @@
 /** Every `hearth` command, in the order `hearth --help` lists them. */
+import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
 import type { CliCommand } from './command.js';
 import { migrateCommand } from './migrate.js';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CliCommand[] = [
   workerCommand,
   migrateCommand,
   seedCommand,
+  adminCommand,
   retentionCommand,
   auditCommand,
   privacyPublishCommand,

@@ -62,4 +62,57 @@ describe('configuration', () => {
     });
     expect(config.dkim).toMatchObject({ domainName: 'example.org', keySelector: 'hearth' });
   });
+
+  describe('social log-in providers', () => {
+    const facebook = {
+      OIDC_PROVIDERS: 'facebook, Google',
+      OIDC_FACEBOOK_ISSUER: 'https://www.facebook.com',
+      OIDC_FACEBOOK_CLIENT_ID: 'fb-client',
+      OIDC_FACEBOOK_CLIENT_SECRET: 'fb-secret',
+      OIDC_FACEBOOK_LABEL: 'Facebook Connect',
+      OIDC_GOOGLE_ISSUER: 'https://accounts.google.com',
+      OIDC_GOOGLE_CLIENT_ID: 'google-client',
+    };
+
+    it('has none unless OIDC_PROVIDERS lists them', () => {
+      expect(loadConfig({}).oidcProviders).toEqual([]);
+    });
+
+    it('reads each listed provider from its OIDC_<NAME>_* keys', () => {
+      expect(loadConfig(facebook).oidcProviders).toEqual([
+        {
+          name: 'facebook',
+          issuer: 'https://www.facebook.com',
+          clientId: 'fb-client',
+          clientSecret: 'fb-secret',
+          label: 'Facebook Connect',
+        },
+        {
+          name: 'google',
+          issuer: 'https://accounts.google.com',
+          clientId: 'google-client',
+          clientSecret: null,
+          label: 'Google',
+        },
+      ]);
+    });
+
+    it.each([
+      [{ OIDC_FACEBOOK_ISSUER: '' }, /OIDC_FACEBOOK_ISSUER: is required because OIDC_PROVIDERS/],
+      [{ OIDC_GOOGLE_CLIENT_ID: '' }, /OIDC_GOOGLE_CLIENT_ID: is required/],
+      [{ OIDC_FACEBOOK_ISSUER: 'facebook' }, /OIDC_FACEBOOK_ISSUER: "facebook" is not a URL/],
+      [{ OIDC_FACEBOOK_ISSUER: 'http://idp.example' }, /OIDC_FACEBOOK_ISSUER: must be https/],
+      [{ OIDC_PROVIDERS: 'face-book' }, /OIDC_PROVIDERS: "face-book" is not a provider name/],
+      [{ OIDC_PROVIDERS: 'google,google' }, /OIDC_PROVIDERS: "google" is listed twice/],
+      [{ OIDC_PROVIDERS: 'link' }, /OIDC_PROVIDERS: "link" is reserved/],
+    ])('refuses %o with a message naming the key', (change, message) => {
+      expect(() => loadConfig({ ...facebook, ...change })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...facebook, ...change })).toThrow(message);
+    });
+
+    it('accepts a plain http issuer on loopback only (development and tests)', () => {
+      const config = loadConfig({ ...facebook, OIDC_FACEBOOK_ISSUER: 'http://127.0.0.1:4000' });
+      expect(config.oidcProviders[0]?.issuer).toBe('http://127.0.0.1:4000');
+    });
+  });
 });

@@ -17,6 +17,19 @@ export interface RateLimitConfig {
   sensitiveMax: number;
 }
 
+/** One social log-in provider (OpenID Connect), from `OIDC_PROVIDERS` and `OIDC_<NAME>_*`. */
+export interface OidcProviderConfig {
+  /** Lower-case letters and digits; in URLs (`/auth/oidc/<name>`) and in linked identities. */
+  name: string;
+  /** The issuer identifier; its discovery document is fetched at first use, not at boot. */
+  issuer: string;
+  clientId: string;
+  /** Null for a public client, which then relies on PKCE alone. */
+  clientSecret: string | null;
+  /** The button text: "Log in with <label>". */
+  label: string;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -41,6 +54,7 @@ export interface Config {
   /** Milliseconds a stopping process waits for in-flight requests and jobs. */
   shutdownTimeoutMs: number;
   sessionTtlDays: number;
+  oidcProviders: readonly OidcProviderConfig[];
 }
 
 export class ConfigError extends Error {
@@ -104,6 +118,66 @@ function isTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** True for addresses that never leave the machine, where plain http is safe enough. */
+function isLoopbackHostname(hostname: string): boolean {
+  return hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
+}
+
+/**
+ * Social log-in providers. Names are lower-case letters and digits so that each maps to one
+ * set of `OIDC_<NAME>_*` keys without ambiguity. An issuer must be https: the ID token's keys
+ * and the token exchange travel over it. Plain http is accepted on loopback only (development
+ * and tests, where the provider runs on the same machine).
+ */
+function readOidcProviders(env: Env): OidcProviderConfig[] {
+  const list = readOptional(env, 'OIDC_PROVIDERS');
+  if (list === null) return [];
+  const names = list
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
+  const providers: OidcProviderConfig[] = [];
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9]{0,31}$/.test(name)) {
+      throw new ConfigError(
+        'OIDC_PROVIDERS',
+        `"${name}" is not a provider name: use letters and digits, starting with a letter`,
+      );
+    }
+    // Social log-in serves its own pages beside each provider's routes, under these names.
+    if (name === 'link' || name === 'complete') {
+      throw new ConfigError('OIDC_PROVIDERS', `"${name}" is reserved: choose another name`);
+    }
+    if (providers.some((provider) => provider.name === name)) {
+      throw new ConfigError('OIDC_PROVIDERS', `"${name}" is listed twice`);
+    }
+    const prefix = `OIDC_${name.toUpperCase()}_`;
+    const required = (suffix: string): string => {
+      const value = readOptional(env, prefix + suffix);
+      if (value === null) {
+        throw new ConfigError(
+          prefix + suffix,
+          `is required because OIDC_PROVIDERS lists "${name}"`,
+        );
+      }
+      return value;
+    };
+    const issuerUrl = readUrl(`${prefix}ISSUER`, required('ISSUER'), ['https:', 'http:']);
+    if (issuerUrl.protocol === 'http:' && !isLoopbackHostname(issuerUrl.hostname)) {
+      throw new ConfigError(`${prefix}ISSUER`, 'must be https (http is allowed on loopback only)');
+    }
+    providers.push({
+      name,
+      // Kept as written: the issuer must match the `iss` of the provider's tokens exactly.
+      issuer: required('ISSUER'),
+      clientId: required('CLIENT_ID'),
+      clientSecret: readOptional(env, `${prefix}CLIENT_SECRET`),
+      label: readString(env, `${prefix}LABEL`, name.charAt(0).toUpperCase() + name.slice(1)),
+    });
+  }
+  return providers;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -194,5 +268,6 @@ export function loadConfig(env: Env = process.env): Config {
     workerInServe: readBool(env, 'WORKER_IN_SERVE', true),
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     sessionTtlDays: readInt(env, 'SESSION_TTL_DAYS', 30, 1, 365),
+    oidcProviders: readOidcProviders(env),
   };
 }

@@ -27,6 +27,7 @@ export const accountsDataMap: DataMap = {
       status: 'system.state',
       totp_secret: 'user.authentication',
       totp_enabled_at: 'system.time',
+      totp_last_step: 'user.authentication',
       created_at: 'system.time',
       updated_at: 'system.time',
       last_login_at: 'user.behaviour',
@@ -101,5 +102,28 @@ export const accountsDataMap: DataMap = {
     },
     erasure: 'delete',
     retention: [{ keep: 'while-account' }],
+  },
+  accounts_login_failures: {
+    subjects: [{ column: 'user_id', role: 'member' }],
+    purpose: 'security',
+    source: 'system',
+    description:
+      'Failed log-ins for an email address, to lock out password guessing for a quarter of an hour.',
+    columns: {
+      id: 'system.id',
+      email_key: 'system.hash',
+      user_id: 'user.id',
+      failed_at: 'system.time',
+    },
+    erasure: 'delete',
+    retention: [
+      {
+        after: 'P1D',
+        from: 'failed_at',
+        action: 'delete',
+        reason:
+          'Only the last quarter of an hour counts; a day is kept to see an attack afterwards.',
+      },
+    ],
   },
 };

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /** Kysely types of the accounts tables (migration 20261129_0020_accounts). */
 export type UserStatus = 'active' | 'disabled' | 'erasing';
 
@@ -16,7 +18,13 @@ export const STAFF_ROLES: readonly Role[] = [
 
 export const ROLES: readonly Role[] = ['member', ...STAFF_ROLES];
 
-export type TokenPurpose = 'verify-email' | 'reset-password' | 'change-email' | 'admin-setup';
+export type TokenPurpose =
+  | 'verify-email'
+  | 'reset-password'
+  | 'change-email'
+  | 'admin-setup'
+  /** The first log-in step of a staff member over the API, waiting for the TOTP code. */
+  | 'login-challenge';
 
 export interface UsersTable {
   id: string;
@@ -33,6 +41,11 @@ export interface UsersTable {
   status: UserStatus;
   totp_secret: string | null;
   totp_enabled_at: string | null;
+  /**
+   * The last TOTP time step accepted at log-in; a code at or below it is a replay. Optional on
+   * insert (null until the first two-factor log-in).
+   */
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: string;
   updated_at: string;
   last_login_at: string | null;
@@ -66,9 +79,18 @@ export interface IdentitiesTable {
   last_used_at: string | null;
 }
 
+export interface LoginFailuresTable {
+  id: string;
+  /** HMAC-SHA256 of the normalised email address tried (never the address itself). */
+  email_key: string;
+  user_id: string | null;
+  failed_at: string;
+}
+
 export interface AccountsTables {
   accounts_users: UsersTable;
   accounts_roles: RolesTable;
   accounts_tokens: TokensTable;
   accounts_identities: IdentitiesTable;
+  accounts_login_failures: LoginFailuresTable;
 }

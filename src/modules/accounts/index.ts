@@ -10,6 +10,14 @@ import { accountsPages } from './accounts.pages.js';
 import { accountsRoutes } from './accounts.routes.js';
 import { locationsRoutes } from './accounts.locations.routes.js';
 import { oidcRoutes } from './accounts.oidc.routes.js';
+import { accountsActivityPlugin } from './accounts.activity.js';
+import {
+  enqueueInactivityWarning,
+  INACTIVITY_WARNING_JOB,
+  sendInactivityWarning,
+} from './accounts.jobs.js';
+import { seedDemoMembers } from './accounts.seed.js';
+import { revokeSessionsForErasure } from './accounts.service.js';
 
 export {
   getCurrentMember,
@@ -23,8 +31,13 @@ export {
 export { ROLES, STAFF_ROLES, type Role, type AccountsTables } from './accounts.tables.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { totpCode, verifyTotp, generateTotpSecret, totpUri } from './totp.js';
+export { encryptTotpSecret, decryptTotpSecret } from './totp-secret.js';
+export { twoFactorRoutes, TWO_FACTOR_PAGE } from './accounts.two-factor.js';
+export { findLocation, searchLocations, type Place } from './locations.js';
+export { authorNameForNewContent, acceptTotpCode } from './accounts.service.js';
 
 const plugin: FastifyPluginAsync = async (app) => {
+  await app.register(accountsActivityPlugin);
   await app.register(locationsRoutes);
   await app.register(accountsRoutes);
   await app.register(accountsPages);
@@ -35,4 +48,15 @@ export const accounts: HearthModule = {
   name: 'accounts',
   dataMap: accountsDataMap,
   plugin,
+  jobs: { [INACTIVITY_WARNING_JOB]: sendInactivityWarning },
+  privacy: {
+    // sessions.user_id has no foreign key (sessions belong to the platform): erasure logs the
+    // member out everywhere here. Linked identities, roles, tokens and failures cascade.
+    async eraseFor(db, subjectId) {
+      return { removed: await revokeSessionsForErasure(db, subjectId), retained: [] };
+    },
+    // P35: the retention run warns 30 days ahead; the job writes the mail (see accounts.jobs.ts).
+    warnBeforeErasure: enqueueInactivityWarning,
+  },
+  seedDemo: seedDemoMembers,
 };

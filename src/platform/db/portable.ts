@@ -79,3 +79,18 @@ export function inTextList<T>(
   }
   return sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
 }
+
+/**
+ * True when `error` is a unique-constraint violation: PostgreSQL's SQLSTATE 23505, or SQLite's
+ * SQLITE_CONSTRAINT_UNIQUE / SQLITE_CONSTRAINT_PRIMARYKEY. Lets a caller that raced another
+ * writer for a unique value (a username, an email) try again instead of failing.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}

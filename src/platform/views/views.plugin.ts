@@ -3,11 +3,12 @@
  * the request's CSP nonce, and `/assets/*` serves Hearth's own stylesheet, client bundle and
  * icon from memory with fingerprinted, long-lived caching.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { ComponentChildren } from 'preact';
 import { chooseEncoding, loadAssetCatalogue, type Asset, type AssetCatalogue } from './assets.js';
+import { isApiPath } from '../http/paths.js';
 import type { FieldErrors } from './form-input.js';
 import {
   buildNavigation,
@@ -29,7 +30,17 @@ export interface PageOptions {
   errors?: FieldErrors;
 }
 
+/**
+ * Says who is logged in, for the page header. The accounts module sets it; the platform cannot
+ * import modules, so it is handed in rather than looked up.
+ */
+export type ViewerResolver = (request: FastifyRequest) => Promise<PageUser | null>;
+
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** The logged-in viewer for the page header (resolved before the handler), or null. */
+    viewer: PageUser | null;
+  }
   interface FastifyReply {
     /** Sends a whole HTML page: the layout around `body`, with this request's nonce and path. */
     page(title: string, body: ComponentChildren, options?: PageOptions): FastifyReply;
@@ -37,6 +48,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** True when the app serves an HTML page (a GET route) at exactly this path. */
     hasPage(path: string): boolean;
+    /** Sets how pages learn who is logged in when a route passes no `user` (once, at boot). */
+    setViewerResolver(resolver: ViewerResolver): void;
   }
 }
 
@@ -112,6 +125,18 @@ async function views(app: FastifyInstance): Promise<void> {
 
   app.decorate('hasPage', (path: string) => app.hasRoute({ method: 'GET', url: path }));
 
+  let viewerResolver: ViewerResolver | null = null;
+  app.decorate('setViewerResolver', (resolver: ViewerResolver) => {
+    viewerResolver = resolver;
+  });
+  app.decorateRequest('viewer', null);
+  // Only page requests with a session can show a viewer; API and anonymous requests cost nothing.
+  app.addHook('preHandler', async (request) => {
+    if (viewerResolver && request.session && !isApiPath(request.url)) {
+      request.viewer = await viewerResolver(request);
+    }
+  });
+
   // Routes are final once the app is ready: the header's links are worked out once, then.
   let navigation: SiteNavigation | undefined;
   app.addHook('onReady', (done) => {
@@ -129,12 +154,13 @@ async function views(app: FastifyInstance): Promise<void> {
       options: PageOptions = {},
     ): FastifyReply {
       const hasErrors = options.errors !== undefined && Object.keys(options.errors).length > 0;
+      const user = options.user === undefined ? this.request.viewer : options.user;
       const html = renderDocument(
         {
           title: hasErrors ? `Error: ${title}` : title,
           nonce: this.request.cspNonce,
           path: this.request.url.split('?')[0] ?? '/',
-          user: options.user ?? null,
+          user,
           ...(options.description ? { description: options.description } : {}),
           ...(navigation ? { nav: navigation } : {}),
         },
@@ -143,7 +169,7 @@ async function views(app: FastifyInstance): Promise<void> {
       if (!this.hasHeader('cache-control')) {
         // A page for a signed-in member, or one holding what a person just typed, stays out of
         // every cache; others may be kept by the browser but are revalidated each time.
-        this.header('cache-control', options.user || hasErrors ? 'no-store' : 'private, no-cache');
+        this.header('cache-control', user || hasErrors ? 'no-store' : 'private, no-cache');
       }
       // Without an explicit status, one the route already set (`reply.code(404).page(…)`) stays.
       return this.code(options.status ?? (hasErrors ? 422 : this.statusCode))

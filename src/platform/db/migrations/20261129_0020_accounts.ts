@@ -25,6 +25,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('status', 'text', (column) => column.notNull().defaultTo('active'))
     .addColumn('totp_secret', 'text')
     .addColumn('totp_enabled_at', 'text')
+    // The last RFC 6238 time step accepted at log-in: a code is refused at or below it (replay).
+    .addColumn('totp_last_step', 'integer')
     .addColumn('created_at', 'text', (column) => column.notNull())
     .addColumn('updated_at', 'text', (column) => column.notNull())
     .addColumn('last_login_at', 'text')
@@ -34,6 +36,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createIndex('accounts_users_last_login')
     .on('accounts_users')
     .columns(['last_login_at', 'id'])
+    .execute();
+  // The inactivity rule (P35) reads accounts by last activity.
+  await db.schema
+    .createIndex('accounts_users_last_active')
+    .on('accounts_users')
+    .columns(['last_active_at', 'id'])
     .execute();
 
   await db.schema
@@ -92,9 +100,34 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('accounts_identities')
     .columns(['user_id', 'id'])
     .execute();
+
+  // Failed log-ins per email address, counted in the database so that every process sees the
+  // same count (the per-account lock-out). Keyed by an HMAC of the address, never the address,
+  // and kept for every address tried, registered or not, so a lock-out reveals no membership.
+  await db.schema
+    .createTable('accounts_login_failures')
+    .addColumn('id', 'text', (column) => column.primaryKey())
+    .addColumn('email_key', 'text', (column) => column.notNull())
+    // Set when the address belongs to a member, so erasure removes their failures with them.
+    .addColumn('user_id', 'text', (column) =>
+      column.references('accounts_users.id').onDelete('cascade'),
+    )
+    .addColumn('failed_at', 'text', (column) => column.notNull())
+    .execute();
+  await db.schema
+    .createIndex('accounts_login_failures_key')
+    .on('accounts_login_failures')
+    .columns(['email_key', 'failed_at'])
+    .execute();
+  await db.schema
+    .createIndex('accounts_login_failures_user')
+    .on('accounts_login_failures')
+    .column('user_id')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('accounts_login_failures').execute();
   await db.schema.dropTable('accounts_identities').execute();
   await db.schema.dropTable('accounts_tokens').execute();
   await db.schema.dropTable('accounts_roles').execute();
