@@ -7,5 +7,6 @@ import { accounts } from './accounts/index.js';
 import { admin } from './admin/index.js';
 import { home } from './home/index.js';
 import { newsletters } from './newsletters/index.js';
+import { rights } from './rights/index.js';
 
-export const MODULES: readonly HearthModule[] = [accounts, newsletters, admin, home];
+export const MODULES: readonly HearthModule[] = [accounts, newsletters, rights, admin, home];

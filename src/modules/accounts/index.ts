@@ -34,7 +34,13 @@ export { totpCode, verifyTotp, generateTotpSecret, totpUri } from './totp.js';
 export { encryptTotpSecret, decryptTotpSecret } from './totp-secret.js';
 export { twoFactorRoutes, TWO_FACTOR_PAGE } from './accounts.two-factor.js';
 export { findLocation, searchLocations, type Place } from './locations.js';
-export { authorNameForNewContent, acceptTotpCode } from './accounts.service.js';
+export {
+  authorNameForNewContent,
+  acceptTotpCode,
+  loadProfile,
+  revokeSessionsForErasure,
+} from './accounts.service.js';
+export { requireRecentAuthentication, reauthenticationMethod } from './reauthentication.js';
 
 const plugin: FastifyPluginAsync = async (app) => {
   await app.register(accountsActivityPlugin);

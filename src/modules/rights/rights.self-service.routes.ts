@@ -1,0 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** Self-service: export, anonymise posts, consents, disclosures, restriction and objection. */
+export const selfServiceRoutes: FastifyPluginAsync = async () => {};
