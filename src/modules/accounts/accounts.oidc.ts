@@ -30,7 +30,7 @@ import { appendAudit } from '../../privacy/audit/audit.service.js';
 import type { ReceiptIssuer } from '../../privacy/consent/index.js';
 import { currentNoticeVersion } from '../../privacy/notice/notice.service.js';
 import { applyNewsletterPreferences, type NewsletterPreferences } from '../newsletters/index.js';
-import { findFreeName, usernameCandidate } from './accounts.names.js';
+import { insertAccount } from './accounts.service.js';
 import type { AccountsTables, UserStatus } from './accounts.tables.js';
 
 /** The scopes asked of every provider: the ID token, the email address and the names. */
@@ -524,40 +524,21 @@ export async function createMemberFromIdentity(
   db: DbExecutor,
   input: NewSocialMember,
 ): Promise<string> {
-  const accounts = tablesOf<AccountsTables>(db);
   for (let attempt = 1; ; attempt += 1) {
-    const username = await findFreeName(
-      (tries) => usernameCandidate(input.firstName, input.surname, tries + attempt * 3),
-      async (name) =>
-        (await accounts
-          .selectFrom('accounts_users')
-          .select('id')
-          .where('username', '=', name)
-          .executeTakeFirst()) !== undefined,
-    );
-    const userId = newId();
+    let userId = '';
     try {
       await db.transaction().execute(async (trx) => {
-        const now = nowTime();
-        await tablesOf<AccountsTables>(trx)
-          .insertInto('accounts_users')
-          .values({
-            id: userId,
-            email: input.identity.email,
-            email_verified_at: now,
-            first_name: input.firstName,
-            surname: input.surname,
-            username,
-            use_anonymous_name: 0,
-            location_id: input.locationId,
-            password_hash: null,
-            status: 'active',
-            created_at: now,
-            updated_at: now,
-            last_login_at: now,
-            last_active_at: now,
-          })
-          .execute();
+        const now = new Date();
+        ({ id: userId } = await insertAccount(trx, {
+          email: input.identity.email,
+          firstName: input.firstName,
+          surname: input.surname,
+          locationId: input.locationId,
+          passwordHash: null,
+          emailVerifiedAt: now,
+          lastLoginAt: now,
+          now,
+        }));
         await linkIdentity(trx, userId, input.identity);
         const noticeVersion = await currentNoticeVersion(trx);
         // Consent events cite the notice shown; it is published at boot, so this is a start-up race.

@@ -5,10 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../platform/db/database.js';
-import { newId } from '../../platform/db/ids.js';
-import { toDbTime } from '../../platform/db/portable.js';
-import { findFreeName, pseudonymCandidate, usernameCandidate } from './accounts.names.js';
-import { findUserByEmail, insertUser, isUsernameTaken } from './accounts.queries.js';
+import { insertAccount } from './accounts.service.js';
+import { findUserByEmail } from './accounts.queries.js';
 import { hashPassword } from './passwords.js';
 
 interface DemoMember {
@@ -51,37 +49,17 @@ export async function seedDemoMembers(db: Database, log: (line: string) => void)
     }
     const password = randomBytes(12).toString('base64url');
     const passwordHash = await hashPassword(password);
-    const now = toDbTime(new Date());
-    const username = await db.transaction().execute(async (trx) => {
-      const name = await findFreeName(
-        (attempt) => usernameCandidate(demo.firstName, demo.surname, attempt),
-        (candidate) => isUsernameTaken(trx, candidate),
-      );
-      const anonymousName = demo.anonymous
-        ? await findFreeName(pseudonymCandidate, (candidate) => isUsernameTaken(trx, candidate))
-        : null;
-      await insertUser(trx, {
-        id: newId(),
+    const { username } = await db.transaction().execute((trx) =>
+      insertAccount(trx, {
         email: demo.email,
-        email_verified_at: now,
-        pending_email: null,
-        first_name: demo.firstName,
+        firstName: demo.firstName,
         surname: demo.surname,
-        username: name,
-        anonymous_name: anonymousName,
-        use_anonymous_name: demo.anonymous ? 1 : 0,
-        location_id: demo.location,
-        password_hash: passwordHash,
-        status: 'active',
-        totp_secret: null,
-        totp_enabled_at: null,
-        created_at: now,
-        updated_at: now,
-        last_login_at: null,
-        last_active_at: now,
-      });
-      return name;
-    });
+        locationId: demo.location,
+        passwordHash,
+        emailVerifiedAt: new Date(),
+        anonymous: demo.anonymous,
+      }),
+    );
     log(`Demo member ${demo.email} (${username}), password: ${password}`);
   }
 }

@@ -109,6 +109,65 @@ async function retryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+export interface NewAccount {
+  email: string;
+  firstName: string;
+  surname: string;
+  locationId: string;
+  /** Null for a member who logs in only through a social identity. */
+  passwordHash: string | null;
+  /** When the address was confirmed (a provider's verified email, an admin made by staff). */
+  emailVerifiedAt: Date | null;
+  /** Start with an anonymous name switched on (demo data). */
+  anonymous?: boolean;
+  lastLoginAt?: Date | null;
+  now?: Date;
+}
+
+/**
+ * Inserts an account, with a username made from its names and kept unique (P03): the one way
+ * every path (registration, social sign-up, admin creation, demo data) creates a member. Runs
+ * in the caller's transaction. Another registration may take the username between the check and
+ * the insert; the unique index then refuses this insert and the caller retries.
+ */
+export async function insertAccount(
+  db: DbExecutor,
+  input: NewAccount,
+): Promise<{ id: string; username: string }> {
+  const id = newId();
+  const now = toDbTime(input.now ?? new Date());
+  const username = await findFreeName(
+    (attempt) => usernameCandidate(input.firstName, input.surname, attempt),
+    (name) => isUsernameTaken(db, name),
+  );
+  const anonymousName = input.anonymous
+    ? await findFreeName(pseudonymCandidate, (name) => isUsernameTaken(db, name))
+    : null;
+  await insertUser(db, {
+    id,
+    email: input.email,
+    email_verified_at: input.emailVerifiedAt ? toDbTime(input.emailVerifiedAt) : null,
+    pending_email: null,
+    first_name: input.firstName,
+    surname: input.surname,
+    username,
+    anonymous_name: anonymousName,
+    use_anonymous_name: input.anonymous ? 1 : 0,
+    location_id: input.locationId,
+    password_hash: input.passwordHash,
+    status: 'active',
+    totp_secret: null,
+    totp_enabled_at: null,
+    totp_last_step: null,
+    created_at: now,
+    updated_at: now,
+    last_login_at: input.lastLoginAt ? toDbTime(input.lastLoginAt) : null,
+    // Creation is activity: the inactivity clock (P35) starts now.
+    last_active_at: now,
+  });
+  return { id, username };
+}
+
 async function noticeVersionOrFail(db: DbExecutor): Promise<number> {
   const version = await currentNoticeVersion(db);
   // The notice is published at boot; without one no consent can cite what was shown.
@@ -181,32 +240,14 @@ export async function registerMember(
         });
         return null;
       }
-      const id = newId();
-      const username = await findFreeName(
-        (attempt) => usernameCandidate(firstName, surname, attempt),
-        (name) => isUsernameTaken(trx, name),
-      );
-      await insertUser(trx, {
-        id,
+      const { id } = await insertAccount(trx, {
         email,
-        email_verified_at: null,
-        pending_email: null,
-        first_name: firstName,
+        firstName,
         surname,
-        username,
-        anonymous_name: null,
-        use_anonymous_name: 0,
-        location_id: input.location,
-        password_hash: passwordHash,
-        status: 'active',
-        totp_secret: null,
-        totp_enabled_at: null,
-        totp_last_step: null,
-        created_at: toDbTime(now),
-        updated_at: toDbTime(now),
-        last_login_at: null,
-        // Registration is activity: the inactivity clock (P35) starts now.
-        last_active_at: toDbTime(now),
+        locationId: input.location,
+        passwordHash,
+        emailVerifiedAt: null,
+        now,
       });
       await applyNewsletterPreferences(trx, id, newsletters.value, {
         method,

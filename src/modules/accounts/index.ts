@@ -37,8 +37,10 @@ export { findLocation, searchLocations, type Place } from './locations.js';
 export {
   authorNameForNewContent,
   acceptTotpCode,
+  insertAccount,
   loadProfile,
   revokeSessionsForErasure,
+  type NewAccount,
 } from './accounts.service.js';
 export { requireRecentAuthentication, reauthenticationMethod } from './reauthentication.js';
 

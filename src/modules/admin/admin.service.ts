@@ -8,7 +8,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { tablesOf, type DbExecutor } from '../../platform/db/database.js';
-import { newId } from '../../platform/db/ids.js';
 import { toDbTime } from '../../platform/db/portable.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { PlatformTables } from '../../platform/platform.tables.js';
@@ -19,6 +18,7 @@ import {
   ROLES,
   type AccountsTables,
   type Role,
+  insertAccount,
 } from '../accounts/index.js';
 
 type AdminTables = AccountsTables & PlatformTables;
@@ -79,33 +79,6 @@ export function checkNewAdmin(input: NewAdminInput): Record<string, string> {
 }
 
 /**
- * A username from the name (first name and the surname's initial, as registration makes them),
- * with a number added until no account has it.
- */
-async function availableUsername(
-  db: DbExecutor,
-  firstName: string,
-  surname: string,
-): Promise<string> {
-  const fold = (text: string) =>
-    text
-      .normalize('NFKD')
-      .replace(/[^A-Za-z0-9]/g, '')
-      .slice(0, 20);
-  const base = `${fold(firstName)}${fold(surname).charAt(0)}` || 'Staff';
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const candidate = attempt === 0 ? base : `${base}${randomBytes(2).readUInt16BE() % 10_000}`;
-    const taken = await tables(db)
-      .selectFrom('accounts_users')
-      .select('id')
-      .where(sql<boolean>`lower(username) = ${candidate.toLowerCase()}`)
-      .executeTakeFirst();
-    if (!taken) return candidate;
-  }
-  return `${base}${randomBytes(4).toString('hex')}`;
-}
-
-/**
  * Creates a verified account holding the admin role. Refuses an email already registered:
  * giving an existing member admin rights is a grant made by an admin, never a side door.
  * Two-factor log-in is not set up: the new admin sets it up at their first log-in.
@@ -149,31 +122,15 @@ async function insertAdminAccount(
       fields: { email: 'An account with this email address already exists' },
     });
   }
-  const id = newId();
-  const username = await availableUsername(trx, input.firstName, input.surname);
-  await tables(trx)
-    .insertInto('accounts_users')
-    .values({
-      id,
-      email,
-      email_verified_at: now,
-      pending_email: null,
-      first_name: input.firstName.trim(),
-      surname: input.surname.trim(),
-      username,
-      anonymous_name: null,
-      use_anonymous_name: 0,
-      location_id: input.location,
-      password_hash: passwordHash,
-      status: 'active',
-      totp_secret: null,
-      totp_enabled_at: null,
-      created_at: now,
-      updated_at: now,
-      last_login_at: null,
-      last_active_at: now,
-    })
-    .execute();
+  const { id, username } = await insertAccount(trx, {
+    email,
+    firstName: input.firstName.trim(),
+    surname: input.surname.trim(),
+    locationId: input.location,
+    passwordHash,
+    emailVerifiedAt: options.now ?? new Date(),
+    ...(options.now ? { now: options.now } : {}),
+  });
   await tables(trx)
     .insertInto('accounts_roles')
     .values({ user_id: id, role: 'admin', granted_at: now, granted_by: options.grantedBy ?? null })
