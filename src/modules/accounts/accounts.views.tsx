@@ -349,6 +349,10 @@ export function AccountPage(props: AccountPageProps) {
     <>
       <h1>Your account</h1>
       {props.notice ? <Notice>{props.notice}</Notice> : null}
+      <p>
+        <a href="/account/privacy">Your privacy</a>: download your data, change what you agreed to,
+        or delete your account.
+      </p>
       <ErrorSummary errors={props.errors} formError={props.formError} />
 
       <section aria-labelledby="names-title">

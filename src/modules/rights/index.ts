@@ -6,7 +6,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { HearthModule } from '../../platform/module.js';
 import { centerPages } from './rights.center.pages.js';
-import { rightsJobs } from './rights.jobs.js';
+import { DESK_NAV } from './rights.dpo.pages.js';
+import { rightsJobs, rightsSchedules } from './rights.jobs.js';
 import { rightsDataMap } from './rights.privacy.js';
 import { requestsRoutes } from './rights.requests.routes.js';
 import { selfServiceRoutes } from './rights.self-service.routes.js';
@@ -22,4 +23,7 @@ export const rights: HearthModule = {
   dataMap: rightsDataMap,
   plugin,
   jobs: rightsJobs,
+  // Daily: held erasures are tried again once their hold is lifted or has expired.
+  schedules: rightsSchedules,
+  adminNav: DESK_NAV,
 };
