@@ -8,51 +8,13 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/modules/accounts/totp.js';
-import { isChromiumAvailable, runAxe } from '../helpers/browser.js';
-import { useJourney } from '../helpers/journey.js';
-import { parseMessage, startSmtpCapture, type SmtpCapture } from '../helpers/smtp.js';
+import { isChromiumAvailable } from '../helpers/browser.js';
+import { expectAccessible, heading, submit, useMailJourney } from '../helpers/journey.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-let smtp: SmtpCapture;
-let smtpUrl = '';
-
-beforeAll(async () => {
-  smtp = await startSmtpCapture();
-  smtpUrl = smtp.url;
-});
-afterAll(async () => {
-  await smtp?.close();
-});
-
-/** Waits for the first message to `address` and returns its text part. */
-async function mailTo(address: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const message = smtp.messages.find((each) => each.envelope.to.includes(address));
-    if (message) return parseMessage(message.raw).parts.get('text/plain') ?? '';
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no mail reached ${address}`);
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  expect(await runAxe(page)).toEqual([]);
-}
-
-/** The page's main heading. */
-async function heading(page: Page): Promise<string> {
-  return (await page.locator('h1').first().innerText()).trim();
-}
-
-/** Clicks something that submits or follows a link, and waits for the next page to load. */
-async function submit(page: Page, target: Locator): Promise<void> {
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), target.click()]);
-}
 
 /** A date `months` months from today, as the date input takes it. */
 function monthsAhead(months: number): string {
@@ -62,15 +24,7 @@ function monthsAhead(months: number): string {
 }
 
 describe.skipIf(!isChromiumAvailable())('accounts journey in the browser', () => {
-  // The SMTP capture's port is known only once it listens (the file's beforeAll, which runs
-  // before the journey's): the getter is read when the journey starts the server.
-  const journey = useJourney({
-    env: {
-      get SMTP_URL() {
-        return smtpUrl;
-      },
-    },
-  });
+  const journey = useMailJourney();
 
   it('P02 P04 P37 registers with Pregnancy Weekly, verifies by mail, edits the profile, goes anonymous, logs out', async () => {
     const base = journey.server.url;
@@ -92,7 +46,7 @@ describe.skipIf(!isChromiumAvailable())('accounts journey in the browser', () =>
     expect(await heading(page)).toBe('Check your email');
     await expectAccessible(page);
 
-    const text = await mailTo(email);
+    const text = await journey.mailTo(email);
     const link = /(http:\/\/\S+\/verify-email\?token=[\w-]+)/.exec(text)?.[1];
     expect(link, text).toBeDefined();
     await page.goto(link ?? '', { waitUntil: 'load' });

@@ -9,57 +9,17 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { totpCode } from '../../src/modules/accounts/totp.js';
-import { isChromiumAvailable, launchBrowser, runAxe } from '../helpers/browser.js';
-import { useJourney } from '../helpers/journey.js';
-import { parseMessage, startSmtpCapture, type SmtpCapture } from '../helpers/smtp.js';
+import { isChromiumAvailable, launchBrowser } from '../helpers/browser.js';
+import { expectAccessible, heading, submit, useMailJourney } from '../helpers/journey.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-let smtp: SmtpCapture;
-let smtpUrl = '';
-
-beforeAll(async () => {
-  smtp = await startSmtpCapture();
-  smtpUrl = smtp.url;
-});
-afterAll(async () => {
-  await smtp?.close();
-});
-
-async function mailTo(address: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const message = smtp.messages.find((each) => each.envelope.to.includes(address));
-    if (message) return parseMessage(message.raw).parts.get('text/plain') ?? '';
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no mail reached ${address}`);
-}
-
-async function expectAccessible(page: Page): Promise<void> {
-  expect(await runAxe(page)).toEqual([]);
-}
-
-async function heading(page: Page): Promise<string> {
-  return (await page.locator('h1').first().innerText()).trim();
-}
-
-async function submit(page: Page, target: Locator): Promise<void> {
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), target.click()]);
-}
-
 describe.skipIf(!isChromiumAvailable())('rights journey in the browser', () => {
-  const journey = useJourney({
-    env: {
-      get SMTP_URL() {
-        return smtpUrl;
-      },
-    },
-  });
+  const journey = useMailJourney();
 
   /** Registers through the API, confirms the address from the mail, and logs in on `page`. */
   async function registerAndLogIn(page: Page, email: string, password: string): Promise<void> {
@@ -76,7 +36,7 @@ describe.skipIf(!isChromiumAvailable())('rights journey in the browser', () => {
       },
     });
     expect(registered.status()).toBe(201);
-    const text = await mailTo(email);
+    const text = await journey.mailTo(email);
     const token = /verify-email\?token=([\w-]+)/.exec(text)?.[1];
     expect(token, text).toBeDefined();
     const verified = await page.request.post(`${base}/api/v1/auth/verify-email`, {

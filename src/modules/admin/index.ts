@@ -22,6 +22,7 @@ export {
   type NewAdminInput,
 } from './admin.service.js';
 export { navigationFor } from './admin.routes.js';
+export { AdminShell } from './admin.pages.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.hearth.example';
 

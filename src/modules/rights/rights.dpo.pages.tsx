@@ -31,10 +31,9 @@ import {
   type CurrentMember,
   type Role,
 } from '../accounts/index.js';
-import { navigationFor } from '../admin/index.js';
+import { AdminShell, navigationFor } from '../admin/index.js';
 import { REQUEST_KIND_LABELS } from './rights.center.views.js';
 import {
-  DeskShell,
   HoldsBody,
   ObjectionsBody,
   QueueBody,
@@ -172,12 +171,12 @@ export const dpoPages: FastifyPluginAsync = (fastify) => {
   ) =>
     reply.page(
       title,
-      <DeskShell
+      <AdminShell
         nav={navigationFor(app.modules, member.roles)}
         path={request.url.split('?')[0] ?? '/admin'}
       >
         {body}
-      </DeskShell>,
+      </AdminShell>,
       { user: { displayName: member.displayName, isStaff: member.isStaff } },
     );
 

@@ -3,8 +3,6 @@
  * actions, holds, and objections awaiting a decision. Overdue requests say so in words, not by
  * colour alone. Preact escapes every value.
  */
-import type { ComponentChildren } from 'preact';
-import type { AdminNavEntry } from '../../platform/module.js';
 import type { Hold } from '../../privacy/holds/holds.service.js';
 import { Button, Field, Form, Select } from '../../platform/views/forms.js';
 import { RequestsChart, type RequestsChartProps } from './rights.chart.js';
@@ -45,39 +43,6 @@ export interface HoldMemberView {
   id: string;
   email: string;
   username: string;
-}
-
-function currentMarker(href: string, path: string): 'page' | 'true' | undefined {
-  if (href === path) return 'page';
-  if (href !== '/admin' && path.startsWith(`${href}/`)) return 'true';
-  return undefined;
-}
-
-/**
- * The staff area around a desk page: the same markup and classes as the admin module's shell,
- * which that module does not export (another module is reached only through its index).
- */
-export function DeskShell(props: {
-  nav: readonly AdminNavEntry[];
-  path: string;
-  children: ComponentChildren;
-}) {
-  return (
-    <div class="admin">
-      <nav class="admin__nav" aria-label="Staff area">
-        <ul>
-          {props.nav.map((entry) => (
-            <li key={entry.href}>
-              <a href={entry.href} aria-current={currentMarker(entry.href, props.path)}>
-                {entry.label}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <div class="admin__content">{props.children}</div>
-    </div>
-  );
 }
 
 /** The date the answer is due: the extended one once extended. */
