@@ -12,7 +12,7 @@
  * its hold being lifted or expiring; we chose this over a hook on lifting because a hold can
  * also simply expire (`until`), which no event announces.
  */
-import type { Database } from '../../platform/db/database.js';
+import type { Database, DbExecutor } from '../../platform/db/database.js';
 import { toDbTime } from '../../platform/db/portable.js';
 import { enqueueJob } from '../../platform/jobs/jobs.queue.js';
 import {
@@ -22,6 +22,7 @@ import {
 } from '../../platform/jobs/jobs.types.js';
 import { eraseSubject } from '../../privacy/erasure/erasure.engine.js';
 import type { PrivacyRegistry } from '../../privacy/registry.js';
+import { anonymiseContributions } from '../../privacy/anonymise/anonymise.engine.js';
 import { findRequest, listOpenErasureRequestIds } from './rights.requests.queries.js';
 import {
   completeRequest,
@@ -102,9 +103,43 @@ const recheckJob: JobHandler = async (context) => {
   }
 };
 
+export const ANONYMISE_JOB = 'rights.anonymise';
+
+/**
+ * Keeps a held "anonymise my posts" request: a job for the next day, which tries again and, while
+ * the hold lasts, puts itself off by another day. One job per member per day (unique key).
+ */
+export async function deferAnonymisation(
+  db: DbExecutor,
+  memberId: string,
+  from: Date,
+): Promise<void> {
+  const runAt = new Date(from.getTime() + 24 * 60 * 60 * 1000);
+  await enqueueJob(
+    db,
+    ANONYMISE_JOB,
+    { memberId },
+    { runAt, uniqueKey: `${ANONYMISE_JOB}:${memberId}:${toDbTime(runAt).slice(0, 10)}` },
+  );
+}
+
+const anonymiseJob: JobHandler = async (context, payload) => {
+  const memberId = payload.memberId;
+  if (typeof memberId !== 'string' || memberId === '') {
+    throw new PermanentJobError('rights.anonymise needs a memberId');
+  }
+  if (registry === null) throw new Error('rights: the privacy registry is not set yet');
+  const outcome = await anonymiseContributions(context.db, registry, memberId, {
+    actorId: memberId,
+  });
+  if (outcome.status === 'held') await deferAnonymisation(context.db, memberId, new Date());
+  context.log.info({ status: outcome.status, total: outcome.total }, 'deferred anonymisation run');
+};
+
 export const rightsJobs: Readonly<Record<string, JobHandler>> = {
   [ERASE_JOB]: eraseJob,
   [ERASURE_RECHECK_JOB]: recheckJob,
+  [ANONYMISE_JOB]: anonymiseJob,
 };
 
 /** Daily at 03:30 (TIMEZONE): retries erasures a hold kept waiting. */

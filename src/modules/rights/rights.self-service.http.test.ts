@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tablesOf } from '../../platform/db/database.js';
 import { can, listProcessingLimits, recordObjectionOverride } from '../../privacy/consent/index.js';
 import { disclose } from '../../privacy/disclosures/index.js';
-import { placeHold } from '../../privacy/holds/holds.service.js';
+import { liftHold, listHolds, placeHold } from '../../privacy/holds/holds.service.js';
 import { buildTestApp } from '../../../test/helpers/app.js';
 import { makeTempDir } from '../../../test/helpers/config.js';
 import { describeEachDialect } from '../../../test/helpers/dialects.js';
@@ -17,6 +17,7 @@ import {
   type FixtureTables,
 } from '../../../test/fixtures/privacy-owner/index.js';
 import { readZip } from '../../../test/fixtures/privacy-owner/read-zip.js';
+import { ANONYMISE_JOB, rightsJobs } from './rights.jobs.js';
 import { listRequestsForSubject } from './rights.requests.service.js';
 
 describeEachDialect(
@@ -195,12 +196,52 @@ describeEachDialect(
         expect(response.statusCode).toBe(200);
         expect(response.json()).toEqual({ status: 'in-progress', total: 0, tables: [] });
         expect(response.body).not.toMatch(/hold|safeguarding/i);
-        const row = await tablesOf<FixtureTables>(current().db)
-          .selectFrom('fixture_posts')
-          .select('author_id')
-          .where('id', '=', post.id)
-          .executeTakeFirst();
-        expect(row?.author_id).toBe(member.id);
+        const authorOfPost = async () =>
+          (
+            await tablesOf<FixtureTables>(current().db)
+              .selectFrom('fixture_posts')
+              .select('author_id')
+              .where('id', '=', post.id)
+              .executeTakeFirst()
+          )?.author_id;
+        expect(await authorOfPost()).toBe(member.id);
+
+        // The request is kept as a job for the next day; while the hold lasts it waits again.
+        const deferred = () =>
+          tablesOf<{ jobs: { id: string; name: string; payload: string; status: string } }>(
+            current().db,
+          )
+            .selectFrom('jobs')
+            .select(['id', 'status'])
+            .where('name', '=', ANONYMISE_JOB)
+            .where('payload', 'like', `%${member.id}%`)
+            .execute();
+        expect(await deferred()).toHaveLength(1);
+        const anonymise = rightsJobs[ANONYMISE_JOB];
+        if (!anonymise) throw new Error('rights.anonymise is not registered');
+        const context = {
+          db: current().db,
+          config: app.config,
+          log: app.log,
+          attempt: 1,
+          maxAttempts: 5,
+          jobId: 'test',
+          runAt: new Date(),
+        };
+        await anonymise(context, { memberId: member.id });
+        expect(await authorOfPost()).toBe(member.id);
+        expect((await deferred()).length).toBeGreaterThanOrEqual(1);
+
+        // Once the hold is lifted, the next run anonymises the posts.
+        const [hold] = await listHolds(current().db, member.id);
+        if (!hold) throw new Error('no hold');
+        await liftHold(current().db, {
+          holdId: hold.id,
+          liftedBy: dpo.id,
+          reason: 'Referral closed.',
+        });
+        await anonymise(context, { memberId: member.id });
+        expect(await authorOfPost()).toBeNull();
       });
     });
 

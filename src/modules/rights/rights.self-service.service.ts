@@ -6,6 +6,7 @@
  */
 import type { Database, DbExecutor } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/errors.js';
+import { deferAnonymisation } from './rights.jobs.js';
 import {
   anonymiseContributions,
   type AnonymiseOutcome,
@@ -95,13 +96,20 @@ export async function exportOwnData(
   return { summary, requestId };
 }
 
-/** P42, P54: the member's public contributions stop naming them; the account stays. */
-export function anonymiseOwnContributions(
+/**
+ * P42, P54: the member's public contributions stop naming them; the account stays. While a hold
+ * applies nothing changes, and the request is kept as a job that tries again each day until the
+ * hold is lifted or expires (the member is told only that it is being handled).
+ */
+export async function anonymiseOwnContributions(
   db: DbExecutor,
   registry: PrivacyRegistry,
   memberId: string,
+  now: Date = new Date(),
 ): Promise<AnonymiseOutcome> {
-  return anonymiseContributions(db, registry, memberId, { actorId: memberId });
+  const outcome = await anonymiseContributions(db, registry, memberId, { actorId: memberId });
+  if (outcome.status === 'held') await deferAnonymisation(db, memberId, now);
+  return outcome;
 }
 
 export function listOwnConsents(db: DbExecutor, memberId: string): Promise<CurrentConsent[]> {
