@@ -70,6 +70,17 @@ describe.skipIf(!isChromiumAvailable())('rights journey in the browser', () => {
     expect(await heading(page)).toBe('Your privacy');
     await expectAccessible(page);
 
+    // On a phone (320 CSS pixels, WCAG 1.4.10) the page reflows without sideways scrolling and
+    // stays clean under axe.
+    await page.setViewportSize({ width: 320, height: 640 });
+    expect(
+      await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      ),
+    ).toBeLessThanOrEqual(0);
+    await expectAccessible(page);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     // A wrong password is refused next to the form; the right one downloads the ZIP.
     const exportForm = page.getByRole('form', { name: 'Download your data' });
     await exportForm.getByLabel('Your password').fill('not my password');
