@@ -8,6 +8,19 @@ import type { HearthModule } from '../../platform/module.js';
 import { newslettersPages } from './newsletters.pages.js';
 import { newslettersDataMap } from './newsletters.privacy.js';
 import { newslettersRoutes } from './newsletters.routes.js';
+import { editionsDataMap } from './newsletters.editions.tables.js';
+import { editionsRoutes } from './newsletters.editions.routes.js';
+import { EDITIONS_NAV, editionsAdminPages } from './newsletters.admin.js';
+import { SEND_DUE_JOB, sendDueJob, sendingSchedules } from './newsletters.sending.js';
+import {
+  ENGAGEMENT_REVIEW_JOB,
+  ENGAGEMENT_REVIEW_SCHEDULE,
+  engagementDataMap,
+  newslettersEngagementPlugin,
+  reviewEngagementJob,
+} from './newsletters.engagement.js';
+import { bouncesDataMap, newslettersBounceRoutes } from './newsletters.bounces.js';
+import { newslettersUnsubscribeRoutes } from './newsletters.unsubscribe.routes.js';
 
 export {
   parseNewsletterPreferences,
@@ -36,15 +49,30 @@ export {
 export { NewsletterFields, type NewsletterFieldsProps } from './newsletters.fields.js';
 export { NewsletterPreferencesSchema } from './newsletters.schemas.js';
 export { NEWSLETTERS_PAGE } from './newsletters.pages.js';
+export {
+  listUnsubscribeHeaders,
+  unsubscribeFooter,
+  signedNewsletterLink,
+  verifyNewsletterToken,
+} from './newsletters.links.js';
+export { recordBounce } from './newsletters.bounces.js';
 export type { NewsletterKind, NewslettersTables } from './newsletters.tables.js';
 
 const plugin: FastifyPluginAsync = async (app) => {
   await app.register(newslettersRoutes);
   await app.register(newslettersPages);
+  await app.register(editionsRoutes);
+  await app.register(editionsAdminPages);
+  await app.register(newslettersEngagementPlugin);
+  await app.register(newslettersUnsubscribeRoutes);
+  await app.register(newslettersBounceRoutes);
 };
 
 export const newsletters: HearthModule = {
   name: 'newsletters',
-  dataMap: newslettersDataMap,
+  dataMap: { ...newslettersDataMap, ...editionsDataMap, ...engagementDataMap, ...bouncesDataMap },
+  jobs: { [SEND_DUE_JOB]: sendDueJob, [ENGAGEMENT_REVIEW_JOB]: reviewEngagementJob },
+  schedules: [...sendingSchedules, ENGAGEMENT_REVIEW_SCHEDULE],
+  adminNav: EDITIONS_NAV,
   plugin,
 };

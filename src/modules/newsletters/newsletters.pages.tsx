@@ -15,6 +15,7 @@ import { receiptIssuerFor } from '../../privacy/consent/index.js';
 import { currentNotice, currentNoticeVersion } from '../../privacy/notice/notice.service.js';
 import { requireMember, type CurrentMember } from '../accounts/index.js';
 import { NewsletterFields } from './newsletters.fields.js';
+import { STOP_PREGNANCY_FORM } from './newsletters.editions.routes.js';
 import {
   newsletterFormErrors,
   newsletterFormValues,
@@ -36,6 +37,8 @@ interface NewslettersPageProps {
   errors?: FieldErrors;
   saved: boolean;
   helpEmail: string;
+  /** Subscribed to Pregnancy Weekly: offer the one-button stop (issue 8 point 3). */
+  pregnancySubscribed?: boolean;
 }
 
 export function NewslettersPage(props: NewslettersPageProps) {
@@ -60,6 +63,13 @@ export function NewslettersPage(props: NewslettersPageProps) {
         <NewsletterFields catalogue={props.catalogue} values={props.values} errors={props.errors} />
         <Button>Save newsletter choices</Button>
       </Form>
+      {props.pregnancySubscribed ? (
+        <Form action={STOP_PREGNANCY_FORM} csrfToken={props.csrfToken} label="Stop pregnancy mail">
+          <h2>Stop pregnancy letters</h2>
+          <p>One click stops Pregnancy Weekly and deletes your due date. We will not ask why.</p>
+          <Button variant="secondary">Stop pregnancy letters</Button>
+        </Form>
+      ) : null}
       <h2>Problems with a subscription?</h2>
       <p>
         If a letter keeps coming after you unsubscribed, or you cannot change your choices, write to{' '}
@@ -93,6 +103,9 @@ async function renderPage(
       values={form.values}
       saved={form.saved}
       helpEmail={await helpEmailFor(request)}
+      pregnancySubscribed={(await currentNewsletterPreferences(request.server.db, member.id)).some(
+        (preference) => preference.list === 'pregnancy-weekly',
+      )}
       {...(form.errors ? { errors: form.errors } : {})}
     />,
     {

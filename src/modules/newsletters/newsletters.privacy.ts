@@ -4,10 +4,9 @@
  * only while subscribed to Pregnancy Weekly, the birth dates only while subscribed to Baby
  * Monthly (P06). Every row is deleted on erasure: nothing here must outlive the member.
  *
- * P38's "three years without engagement removes it" needs engagement to be recorded (sends,
- * opens, clicks), which arrives with the sending of editions; its retention rule is declared
- * then, on the column that records the last engagement. Until then no letter is sent, so no
- * engagement can lapse.
+ * P38's "three years without engagement removes it" rests on `last_engaged_at` (logged-in
+ * visits and followed newsletter links, never opens); the removal and its warning mail are the
+ * newsletters' own daily job (newsletters.engagement.ts), declared in the retention reason.
  */
 import type { DataMap } from '../../platform/datamap.js';
 
@@ -43,13 +42,20 @@ export const newslettersDataMap: DataMap = {
       },
       created_at: 'system.time',
       updated_at: 'system.time',
+      last_engaged_at: {
+        category: 'user.behaviour',
+        description:
+          'The last day you opened Hearth logged in or followed a link in this newsletter (never whether you opened a letter).',
+      },
+      engagement_warned_at: 'system.time',
+      suspended_at: 'system.state',
     },
     erasure: 'delete',
     retention: [
       {
         keep: 'while-account',
         reason:
-          'A subscription lasts until you unsubscribe (P38) and is deleted with your account; unsubscribing deletes it and its dates at once (P06).',
+          'A subscription lasts until you unsubscribe and is deleted with your account; unsubscribing deletes it and its dates at once (P06). After 3 years without engagement (last_engaged_at) the daily newsletters.engagement-review job removes it, 30 days after a mail that offers one click to stay (P38); the retention engine warns only before erasing a member, so the job does this itself.',
       },
     ],
   },

@@ -90,6 +90,16 @@ const FORM_REFUSED =
   'This form has expired or was sent from another site. Go back, reload the page and try again.';
 const ORIGIN_REFUSED = 'Requests that change something must come from this site.';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Skips the CSRF check for this route. Only for routes whose request carries its own signed
+     * authority (a token in the URL) and changes nothing beyond what that token names.
+     */
+    csrfExempt?: boolean;
+  }
+}
+
 export const csrfPlugin = fp(
   (app, _options, done) => {
     const key = deriveCsrfKey(app.secretKey);
@@ -151,6 +161,9 @@ export const csrfPlugin = fp(
       if (SAFE_METHODS.has(request.method) || request.is404 || hasBearerAuthorization(request)) {
         return;
       }
+      // A route that carries its own authority (a signed token in the URL) and must accept posts
+      // from outside any browser session: RFC 8058 one-click unsubscribe, sent by mail clients.
+      if (request.routeOptions.config.csrfExempt === true) return;
       const mediaType = mediaTypeOf(request);
       if (isApiPath(request.url)) {
         if (mediaType !== null && !isJsonMediaType(mediaType)) {
