@@ -20,7 +20,7 @@ import { newId } from '../../platform/db/ids.js';
 import { toDbTime } from '../../platform/db/portable.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { JobHandler, ScheduleDefinition } from '../../platform/jobs/jobs.types.js';
-import { queueMail } from '../../platform/mail/mail.outbox.js';
+import { queueMails, type QueueMailInput } from '../../platform/mail/mail.outbox.js';
 import { resolveSecretKey } from '../../platform/secrets.js';
 import { filterAllowed, recordConsent, type ReceiptIssuer } from '../../privacy/consent/index.js';
 import { renderMarkdown, escapeHtml } from '../../privacy/notice/notice.markdown.js';
@@ -223,7 +223,7 @@ function composeMail(
   options: SendDueOptions,
   helpContact: string,
   renderedBodies: Map<string, string>,
-): Parameters<typeof queueMail>[1] {
+): QueueMailInput {
   const { subscriber, edition } = candidate;
   const link = {
     userId: subscriber.user_id,
@@ -354,10 +354,14 @@ export async function sendDueNewsletters(
           .execute();
         for (const row of inserted) claimed.add(`${row.recipient_key} ${row.edition_id}`);
       }
-      for (const candidate of candidates) {
-        if (!claimed.has(`${candidate.recipientKey} ${candidate.edition.id}`)) continue;
-        await queueMail(trx, composeMail(candidate, options, helpContact, renderedBodies));
-      }
+      // One multi-row write for the whole batch: on PostgreSQL a row at a time was 95 s for
+      // 100,000 subscribers, against the 30 s target.
+      await queueMails(
+        trx,
+        candidates
+          .filter((candidate) => claimed.has(`${candidate.recipientKey} ${candidate.edition.id}`))
+          .map((candidate) => composeMail(candidate, options, helpContact, renderedBodies)),
+      );
       return claimed.size;
     });
     report.queued += queued;

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import { newId } from '../db/ids.js';
 import { nowTime } from '../db/portable.js';
-import { enqueueJob } from '../jobs/jobs.queue.js';
+import { enqueueJobs } from '../jobs/jobs.queue.js';
 import type { MailTables, OutboxTable } from './mail.tables.js';
 
 /** The job that delivers one outbox row. */
@@ -146,37 +146,62 @@ export async function queueMail<T>(
   executor: Kysely<T>,
   input: QueueMailInput,
 ): Promise<QueuedMail> {
-  validateMail(input);
+  const [queued] = await queueMails(executor, [input]);
+  if (!queued) throw new Error('The mail was not queued');
+  return queued;
+}
+
+/** Rows per multi-row outbox insert, under both engines' parameter limits. */
+const OUTBOX_INSERT_CHUNK = 500;
+
+/**
+ * Writes many messages and their `mail.send` jobs with multi-row inserts (a newsletter edition
+ * to thousands of subscribers), in the caller's transaction or one of its own.
+ */
+export async function queueMails<T>(
+  executor: Kysely<T>,
+  inputs: readonly QueueMailInput[],
+): Promise<QueuedMail[]> {
+  for (const input of inputs) validateMail(input);
   if (!executor.isTransaction) {
-    return executor.transaction().execute((transaction) => queueMail(transaction, input));
+    return executor.transaction().execute((transaction) => queueMails(transaction, inputs));
   }
   const db = executor as unknown as Kysely<MailTables>;
-  const headers = Object.entries(input.headers ?? {});
-  const row: OutboxTable = {
-    id: newId(),
-    recipient_id: input.subjectId ?? null,
-    to_address: input.to,
-    to_name: input.toName ?? null,
-    subject: input.subject,
-    text_body: input.text,
-    html_body: input.html ?? null,
-    headers: headers.length > 0 ? JSON.stringify(Object.fromEntries(headers)) : null,
-    category: input.category,
-    status: 'queued',
-    message_id: null,
-    created_at: nowTime(),
-    sent_at: null,
-  };
-  await db.insertInto('outbox').values(row).execute();
-  const job = await enqueueJob(
+  const createdAt = nowTime();
+  const rows: OutboxTable[] = inputs.map((input) => {
+    const headers = Object.entries(input.headers ?? {});
+    return {
+      id: newId(),
+      recipient_id: input.subjectId ?? null,
+      to_address: input.to,
+      to_name: input.toName ?? null,
+      subject: input.subject,
+      text_body: input.text,
+      html_body: input.html ?? null,
+      headers: headers.length > 0 ? JSON.stringify(Object.fromEntries(headers)) : null,
+      category: input.category,
+      status: 'queued',
+      message_id: null,
+      created_at: createdAt,
+      sent_at: null,
+    };
+  });
+  for (let start = 0; start < rows.length; start += OUTBOX_INSERT_CHUNK) {
+    await db
+      .insertInto('outbox')
+      .values(rows.slice(start, start + OUTBOX_INSERT_CHUNK))
+      .execute();
+  }
+  const jobIds = await enqueueJobs(
     executor,
-    MAIL_SEND_JOB,
-    { outboxId: row.id },
-    {
-      maxAttempts: MAIL_SEND_MAX_ATTEMPTS,
-      ...(input.subjectId ? { subjectId: input.subjectId } : {}),
-    },
+    rows.map((row) => ({
+      name: MAIL_SEND_JOB,
+      payload: { outboxId: row.id },
+      options: {
+        maxAttempts: MAIL_SEND_MAX_ATTEMPTS,
+        ...(row.recipient_id ? { subjectId: row.recipient_id } : {}),
+      },
+    })),
   );
-  if (job.jobId === null) throw new Error('The mail.send job was not enqueued');
-  return { outboxId: row.id, jobId: job.jobId };
+  return rows.map((row, index) => ({ outboxId: row.id, jobId: jobIds[index] ?? '' }));
 }
