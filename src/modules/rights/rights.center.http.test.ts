@@ -153,6 +153,33 @@ describeEachDialect('the privacy center', (current) => {
     expect((await page(login)).statusCode).toBe(303);
   });
 
+  it('P52 files a rectification request from the page, which then lists it with its due date', async () => {
+    const member = await makeMember(current().db);
+    const login = await loginAs(app, member);
+    const empty = await postForm(login, '/account/privacy/requests', {
+      kind: 'rectification',
+      details: '',
+    });
+    expect(empty.headers.location).toBe('/account/privacy?requestError=validation_failed#requests');
+    const filed = await postForm(login, '/account/privacy/requests', {
+      kind: 'rectification',
+      details: 'My surname is spelt Okafor, not Okafur.',
+    });
+    expect(filed.statusCode).toBe(303);
+    expect(filed.headers.location).toBe('/account/privacy?done=request#requests');
+    const html = (await page(login)).body;
+    expect(html).toContain('Correct my data');
+    expect(html).toContain('action="/account/privacy/requests"');
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/api/v1/me/requests',
+      headers: login.headers,
+    });
+    expect(listed.json()).toMatchObject({
+      items: [{ kind: 'rectification', status: 'received' }],
+    });
+  });
+
   it('refuses the delete form without its CSRF token', async () => {
     const member = await makeMember(current().db);
     const login = await loginAs(app, member);

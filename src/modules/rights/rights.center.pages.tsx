@@ -12,6 +12,7 @@ import {
   currentConsents,
   listConsentHistory,
   listProcessingLimits,
+  receiptIssuerFor,
 } from '../../privacy/consent/index.js';
 import { listDisclosures } from '../../privacy/disclosures/index.js';
 import { PURPOSE_KEYS, PURPOSES, type Purpose } from '../../privacy/purposes.js';
@@ -30,7 +31,11 @@ import {
   type MemberRequestView,
 } from './rights.center.views.js';
 import { dpoPages } from './rights.dpo.pages.js';
-import { listRequestsForSubject, requestOwnErasure } from './rights.requests.service.js';
+import {
+  listRequestsForSubject,
+  requestOwnErasure,
+  submitMemberRequest,
+} from './rights.requests.service.js';
 
 const ALL_PURPOSES: readonly Purpose[] = PURPOSE_KEYS.map((key) => PURPOSES[key]);
 const CONSENT_PURPOSES = ALL_PURPOSES.filter((purpose) => purpose.isConsentBased);
@@ -83,6 +88,7 @@ const CenterQuery = Type.Object({
   deleteError: Type.Optional(Type.String({ maxLength: 40 })),
   anonymiseError: Type.Optional(Type.String({ maxLength: 40 })),
   limitError: Type.Optional(Type.String({ maxLength: 40 })),
+  requestError: Type.Optional(Type.String({ maxLength: 40 })),
 });
 
 async function consentRows(db: DbExecutor, memberId: string): Promise<ConsentRow[]> {
@@ -136,6 +142,7 @@ export const centerPages: FastifyPluginAsync = async (fastify) => {
       if (query.deleteError) errors.delete = errorMessage(query.deleteError);
       if (query.anonymiseError) errors.anonymise = errorMessage(query.anonymiseError);
       if (query.limitError) errors.limits = errorMessage(query.limitError);
+      if (query.requestError) errors.requests = errorMessage(query.requestError);
       const requestViews: MemberRequestView[] = requests.map((each) => ({
         id: each.id,
         kind: each.kind,
@@ -166,6 +173,25 @@ export const centerPages: FastifyPluginAsync = async (fastify) => {
       );
     },
   );
+
+  // The same filing as POST /api/v1/me/requests, from the page: rectification and the like.
+  app.post('/account/privacy/requests', { preHandler: memberOnly }, async (request, reply) => {
+    const viewer = await member(request);
+    const values = readFormValues(request.body);
+    const text = (name: string) => (typeof values[name] === 'string' ? values[name] : '');
+    try {
+      await submitMemberRequest(
+        app.db,
+        { issuer: receiptIssuerFor(app), timezone: app.config.timezone },
+        viewer.id,
+        { kind: text('kind'), details: text('details').trim() || null },
+      );
+    } catch (error) {
+      if (!isAppError(error) || error.statusCode >= 500) throw error;
+      return reply.redirect(`/account/privacy?requestError=${error.code}#requests`, 303);
+    }
+    return reply.redirect('/account/privacy?done=request#requests', 303);
+  });
 
   app.post('/account/privacy/delete', { preHandler: memberOnly }, async (request, reply) => {
     const viewer = await member(request);

@@ -50,7 +50,7 @@ export interface PrivacyCenterProps {
   canAnonymisePosts: boolean;
 }
 
-export type CenterSection = 'export' | 'consents' | 'delete' | 'anonymise' | 'limits';
+export type CenterSection = 'export' | 'consents' | 'delete' | 'anonymise' | 'limits' | 'requests';
 
 export const REQUEST_KIND_LABELS: Readonly<Record<string, string>> = {
   access: 'A copy of my data',
@@ -363,9 +363,40 @@ function RequestsSection(props: PrivacyCenterProps) {
           </tbody>
         </table>
       )}
+      <h3 id="new-request-title">Ask us something else</h3>
+      <p>
+        For anything the switches and forms on this page do not cover — a correction we must make
+        for you, or an answer from our data-protection officer — send a request here.
+      </p>
+      <ErrorText error={props.errors?.requests} />
+      <Form action="/account/privacy/requests" csrfToken={props.csrfToken} label="New request">
+        <div class="field">
+          <label class="field__label" for="request-kind">
+            What do you ask for?
+          </label>
+          <select id="request-kind" name="kind" class="select" required>
+            {MEMBER_REQUEST_KINDS.map((kind) => (
+              <option key={kind} value={kind}>
+                {REQUEST_KIND_LABELS[kind] ?? kind}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Control
+          id="request-details"
+          name="details"
+          label="Tell us what you need"
+          hint="For a correction: what is wrong, and what it should say."
+          kind="textarea"
+        />
+        <Button>Send the request</Button>
+      </Form>
     </Section>
   );
 }
+
+/** Requests a member files in words; the others have their own forms on this page. */
+const MEMBER_REQUEST_KINDS = ['rectification', 'access', 'portability'] as const;
 
 function DisclosuresSection(props: PrivacyCenterProps) {
   return (
