@@ -186,7 +186,7 @@ export function CompletionPage(props: CompletionProps) {
           label="Where you live"
           hint="Your town or area: other members see it, never your address."
           options={locationOptions()}
-          placeholder="Choose a place"
+          emptyChoice="Choose a place"
           required
           value={valueOf(props.values, 'location')}
           error={props.errors?.location}

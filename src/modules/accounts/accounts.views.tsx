@@ -109,7 +109,7 @@ export function RegisterPage(
           name="location"
           label="Your location"
           hint="The town or area you choose to show; never your address."
-          placeholder="Choose a place"
+          emptyChoice="Choose a place"
           options={locationOptions()}
           required
           value={valueOf(values, 'location')}

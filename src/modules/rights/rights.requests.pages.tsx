@@ -66,7 +66,7 @@ export function PublicRequestPage(props: {
           name="kind"
           label="What would you like?"
           options={KIND_OPTIONS}
-          placeholder="Choose one"
+          emptyChoice="Choose one"
           required
           value={valueOf(props.values, 'kind')}
           error={error('kind')}
@@ -75,7 +75,7 @@ export function PublicRequestPage(props: {
           name="purpose"
           label="Which use of your data? (to pause, object or withdraw consent)"
           options={PURPOSE_OPTIONS}
-          placeholder="Not about one use"
+          emptyChoice="Not about one use"
           value={valueOf(props.values, 'purpose')}
           error={error('purpose')}
         />

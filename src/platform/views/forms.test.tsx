@@ -146,7 +146,7 @@ describe('Select, Checkbox and Fieldset', () => {
       <Select
         name="location"
         label="Where you live"
-        placeholder="Choose a place"
+        emptyChoice="Choose a place"
         options={[
           { value: 'leeds', label: 'Leeds' },
           { value: 'york', label: 'York' },
@@ -157,7 +157,7 @@ describe('Select, Checkbox and Fieldset', () => {
     );
     expect(html).toContain('<option value="york" selected>York</option>');
     expect(html).toContain('<option value="leeds">Leeds</option>');
-    // An empty attribute is the empty string in HTML: the placeholder posts nothing.
+    // An empty attribute is the empty string in HTML: the empty choice posts nothing.
     expect(html).toContain('<option value>Choose a place</option>');
     const control = tagWithId(html, fieldId('location'));
     expect(control).toContain('aria-invalid="true"');

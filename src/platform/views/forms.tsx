@@ -178,7 +178,7 @@ export interface SelectProps {
   hint?: string | undefined;
   required?: boolean;
   /** A first, empty choice ("Choose a place"), so nothing is picked for the person. */
-  placeholder?: string;
+  emptyChoice?: string;
 }
 
 export function Select(props: SelectProps) {
@@ -198,9 +198,9 @@ export function Select(props: SelectProps) {
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={describedBy(id, props.hint, props.error)}
       >
-        {props.placeholder !== undefined ? (
+        {props.emptyChoice !== undefined ? (
           <option value="" selected={!props.value}>
-            {props.placeholder}
+            {props.emptyChoice}
           </option>
         ) : null}
         {props.options.map((option) => (
