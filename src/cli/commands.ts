@@ -3,7 +3,7 @@ import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
 import type { CliCommand } from './command.js';
 import { migrateCommand } from './migrate.js';
-import { newslettersSendDueCommand } from './newsletters.js';
+import { newslettersBounceCommand, newslettersSendDueCommand } from './newsletters.js';
 import { privacyPublishCommand, privacyRopaCommand } from './privacy.js';
 import { retentionCommand } from './retention.js';
 import { seedCommand } from './seed.js';
@@ -21,4 +21,5 @@ export const COMMANDS: readonly CliCommand[] = [
   privacyPublishCommand,
   privacyRopaCommand,
   newslettersSendDueCommand,
+  newslettersBounceCommand,
 ];

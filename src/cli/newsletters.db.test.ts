@@ -1,7 +1,13 @@
-/** `hearth newsletters send-due` end to end on both engines: counts, once only, bad options. */
+/**
+ * `hearth newsletters send-due` and `hearth newsletters bounce` end to end on both engines:
+ * counts, once only, suspension, bad options.
+ */
 import { expect, it } from 'vitest';
 import { runCli } from '../cli.js';
-import type { CommandIo } from './command.js';
+import { parseCommandArgs, UsageError, type CliCommand, type CommandIo } from './command.js';
+import { newslettersBounceCommand } from './newsletters.js';
+import { tablesOf } from '../platform/db/database.js';
+import type { EngagementTables } from '../modules/newsletters/newsletters.engagement.js';
 import { describeEachDialect } from '../../test/helpers/dialects.js';
 import { makeMember } from '../../test/helpers/members.js';
 import { makeIssuer } from '../../test/privacy/consent-factories.js';
@@ -55,6 +61,87 @@ describeEachDialect('hearth newsletters send-due', (current) => {
       const io = capture(cliEnv(current()));
       expect(await runCli(['newsletters', 'send-due', ...args], io.io)).toBe(2);
       expect(io.err.join('\n')).toContain('Usage: hearth newsletters send-due');
+    }
+  });
+});
+
+/** Runs a command as `runCli` does: parsed options, usage errors exit 2 with the usage. */
+async function runCommand(command: CliCommand, argv: string[], io: CommandIo): Promise<number> {
+  try {
+    return await command.run(parseCommandArgs(command, argv), io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`hearth ${command.name.join(' ')}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+describeEachDialect('hearth newsletters bounce', (current) => {
+  it('records a hard bounce or a complaint and suspends the member’s subscriptions, like the API', async () => {
+    const { db } = current();
+    const member = await makeMember(db);
+    await applyNewsletterPreferences(db, member.id, [{ list: 'general' }], {
+      method: 'form',
+      noticeVersion: 1,
+      issuer: makeIssuer(),
+    });
+    const first = capture(cliEnv(current()));
+    const code = await runCommand(
+      newslettersBounceCommand,
+      ['--email', member.email.toUpperCase(), '--kind', 'hard'],
+      first.io,
+    );
+    expect(code).toBe(0);
+    expect(first.out).toEqual(['Recorded a hard bounce; 1 subscription suspended.']);
+    const typed = tablesOf<EngagementTables>(db);
+    const subscriptions = await typed
+      .selectFrom('newsletters_subscriptions')
+      .select(['list_key', 'suspended_at'])
+      .where('user_id', '=', member.id)
+      .execute();
+    expect(subscriptions).toEqual([
+      { list_key: 'general', suspended_at: expect.any(String) as string },
+    ]);
+    const bounces = await typed
+      .selectFrom('newsletters_bounces')
+      .select('kind')
+      .where('user_id', '=', member.id)
+      .execute();
+    expect(bounces).toEqual([{ kind: 'hard' }]);
+
+    const complaint = capture(cliEnv(current()));
+    expect(
+      await runCommand(
+        newslettersBounceCommand,
+        ['--email', member.email, '--kind', 'complaint'],
+        complaint.io,
+      ),
+    ).toBe(0);
+    expect(complaint.out).toEqual(['Recorded a complaint; 0 subscriptions suspended.']);
+  });
+
+  it('says so with exit 1 for an address no member has, and exit 2 for bad options', async () => {
+    const unknown = capture(cliEnv(current()));
+    expect(
+      await runCommand(
+        newslettersBounceCommand,
+        ['--email', 'nobody-here@example.com', '--kind', 'hard'],
+        unknown.io,
+      ),
+    ).toBe(1);
+    expect(unknown.err).toEqual(['No member has this email address.']);
+    for (const args of [
+      ['--email', 'a@example.com', '--kind', 'soft'],
+      ['--email', 'not an address', '--kind', 'hard'],
+      ['--kind', 'hard'],
+      ['--email', 'a@example.com', '--kind', 'hard', 'extra'],
+      ['--mail', 'a@example.com'],
+    ]) {
+      const io = capture(cliEnv(current()));
+      expect(await runCommand(newslettersBounceCommand, args, io.io)).toBe(2);
+      expect(io.err.join('\n')).toMatch(/^hearth newsletters bounce: /);
     }
   });
 });

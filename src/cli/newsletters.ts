@@ -1,6 +1,12 @@
 import { loadConfig } from '../config/config.js';
 import { openDatabase } from '../platform/db/database.js';
+import { isAppError } from '../platform/http/errors.js';
 import { resolveSecretKey } from '../platform/secrets.js';
+import {
+  BOUNCE_KINDS,
+  recordBounce,
+  type BounceKind,
+} from '../modules/newsletters/newsletters.bounces.js';
 import {
   DEFAULT_SEND_BATCH_SIZE,
   MAX_SEND_BATCH_SIZE,
@@ -53,6 +59,67 @@ export const newslettersSendDueCommand: CliCommand = {
       io.out(`already sent before     ${report.alreadySent}`);
       io.out(`without consent         ${report.withoutConsent}`);
       return 0;
+    } finally {
+      await handle.destroy();
+    }
+  },
+};
+
+/** The same bound as `POST /api/v1/newsletters/bounces`; the address itself is matched exactly. */
+const MAX_EMAIL_LENGTH = 320;
+
+function parseBounceKind(raw: unknown): BounceKind {
+  const kind = BOUNCE_KINDS.find((candidate) => candidate === raw);
+  if (kind === undefined) {
+    throw new UsageError(`--kind takes ${BOUNCE_KINDS.join(' or ')}`);
+  }
+  return kind;
+}
+
+function parseBounceEmail(raw: unknown): string {
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw new UsageError('--email is required: the address that bounced or complained');
+  }
+  const email = raw.trim();
+  if (email.length > MAX_EMAIL_LENGTH || !/^[^\s@]+@[^\s@]+$/.test(email)) {
+    throw new UsageError('--email takes one email address');
+  }
+  return email;
+}
+
+/**
+ * `hearth newsletters bounce`: what `POST /api/v1/newsletters/bounces` does, for an operator who
+ * reads the relay's bounce reports on the server. Both call `recordBounce`.
+ */
+export const newslettersBounceCommand: CliCommand = {
+  name: ['newsletters', 'bounce'],
+  summary: 'Record a hard bounce or a complaint for an address and suspend its newsletters',
+  usage: [
+    'hearth newsletters bounce --email ADDRESS --kind hard       the address does not exist',
+    'hearth newsletters bounce --email ADDRESS --kind complaint  the letter was marked as spam',
+    '',
+    'Every newsletter subscription of the member with that address is suspended: nothing more is',
+    'sent to it. The subscriptions and their consent stay; the member did not unsubscribe.',
+  ].join('\n'),
+  options: { email: { type: 'string' }, kind: { type: 'string' } },
+  async run({ values, positionals }, io) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const email = parseBounceEmail(values.email);
+    const kind = parseBounceKind(values.kind);
+    const config = loadConfig(io.env);
+    const handle = openDatabase(config.database);
+    try {
+      const result = await recordBounce(handle.db, { email, kind });
+      io.out(
+        `Recorded a ${kind === 'hard' ? 'hard bounce' : 'complaint'}; ${result.suspended} subscription${result.suspended === 1 ? '' : 's'} suspended.`,
+      );
+      return 0;
+    } catch (error) {
+      if (isAppError(error) && error.code === 'not_found') {
+        io.err(error.message);
+        return 1;
+      }
+      throw error;
     } finally {
       await handle.destroy();
     }

@@ -4,6 +4,7 @@ import { openDatabase } from '../platform/db/database.js';
 import { loadNoticeProse } from '../privacy/notice/notice.prose.js';
 import { MAX_SUMMARY_LENGTH, publishNotice } from '../privacy/notice/notice.service.js';
 import { createPrivacyRegistry } from '../privacy/registry.js';
+import { partnersInUse } from '../privacy/partners.js';
 import { buildRopa, ropaToCsv, ropaToJson } from '../privacy/ropa.js';
 import { UsageError, type CliCommand } from './command.js';
 
@@ -36,6 +37,7 @@ export const privacyPublishCommand: CliCommand = {
         summary,
         material: values.material === true,
         prose,
+        partners: partnersInUse(config),
       });
       io.out(
         `Published version ${published.version} of the privacy notice${published.material ? ' (material change)' : ''}.`,
@@ -65,6 +67,7 @@ export const privacyRopaCommand: CliCommand = {
     const config = loadConfig(io.env);
     const ropa = buildRopa(createPrivacyRegistry(collectOwners()), {
       facts: loadNoticeProse(config.dataDir).facts,
+      partners: partnersInUse(config),
     });
     const text = format === 'csv' ? ropaToCsv(ropa) : ropaToJson(ropa);
     // `out` adds "\n" of its own: dropping only the last "\n" keeps the CSV's final "\r\n".

@@ -46,11 +46,19 @@ describe('configuration', () => {
     ['TIMEZONE', 'Mars/Olympus', /TIMEZONE: unknown time zone/],
     ['SECRET_KEY', 'short', /SECRET_KEY: must be at least 32 characters/],
     ['TRUST_PROXY', 'maybe', /TRUST_PROXY: expected true or false/],
+    ['DEMO_ADS', 'on', /DEMO_ADS: expected true or false/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['REDIS_URL', 'tcp://x', /REDIS_URL/],
   ])('refuses an invalid %s with a message naming the key', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(message);
+  });
+
+  it('P28 keeps the demo ad partner off unless DEMO_ADS switches it on', () => {
+    expect(loadConfig({}).demoAds).toBe(false);
+    expect(loadConfig({ DEMO_ADS: '' }).demoAds).toBe(false);
+    expect(loadConfig({ DEMO_ADS: 'true' }).demoAds).toBe(true);
+    expect(loadConfig({ DEMO_ADS: 'false' }).demoAds).toBe(false);
   });
 
   it('needs all three DKIM settings or none', () => {
@@ -113,6 +121,88 @@ describe('configuration', () => {
     it('accepts a plain http issuer on loopback only (development and tests)', () => {
       const config = loadConfig({ ...facebook, OIDC_FACEBOOK_ISSUER: 'http://127.0.0.1:4000' });
       expect(config.oidcProviders[0]?.issuer).toBe('http://127.0.0.1:4000');
+    });
+  });
+
+  describe('IAB TCF', () => {
+    const tcf = {
+      TCF_CMP_ID: '300',
+      TCF_PURPOSE_MAP:
+        ' advertising-cookies:1,2,7 ; personalised-advertising:4,3;analytics:1,8,9,10',
+      TCF_GVL_URL: 'https://vendor-list.example/v3/vendor-list.json',
+    };
+
+    it('P49 is off without TCF_CMP_ID', () => {
+      expect(loadConfig({}).tcf).toBeNull();
+      expect(loadConfig({ ...tcf, TCF_CMP_ID: '' }).tcf).toBeNull();
+    });
+
+    it('P49 reads the CMP, the purpose map, the vendor list URL and the publisher country', () => {
+      expect(loadConfig(tcf).tcf).toEqual({
+        cmpId: 300,
+        cmpVersion: 1,
+        purposeMap: {
+          'advertising-cookies': [1, 2, 7],
+          'personalised-advertising': [3, 4],
+          analytics: [1, 8, 9, 10],
+        },
+        gvlUrl: 'https://vendor-list.example/v3/vendor-list.json',
+        gvlRefreshMs: 24 * 3_600_000,
+        publisherCountryCode: 'GB',
+      });
+      const custom = loadConfig({
+        ...tcf,
+        TCF_CMP_VERSION: '12',
+        TCF_GVL_URL: '/srv/gvl/vendor-list.json',
+        TCF_GVL_REFRESH_HOURS: '168',
+        TCF_PUBLISHER_CC: 'ie',
+      }).tcf;
+      expect(custom).toMatchObject({
+        cmpVersion: 12,
+        gvlUrl: 'file:///srv/gvl/vendor-list.json',
+        gvlRefreshMs: 168 * 3_600_000,
+        publisherCountryCode: 'IE',
+      });
+    });
+
+    it.each([
+      [{ TCF_CMP_ID: '1' }, /TCF_CMP_ID: expected a number from 2 to 4095/],
+      [{ TCF_CMP_ID: 'abc' }, /TCF_CMP_ID: expected a whole number/],
+      [{ TCF_CMP_VERSION: '0' }, /TCF_CMP_VERSION/],
+      [{ TCF_PURPOSE_MAP: '' }, /TCF_PURPOSE_MAP: is required because TCF_CMP_ID is set/],
+      [{ TCF_PURPOSE_MAP: 'advertising=1' }, /TCF_PURPOSE_MAP: "advertising=1" is not/],
+      [{ TCF_PURPOSE_MAP: 'adverts:1' }, /TCF_PURPOSE_MAP: "adverts" is not a Hearth purpose/],
+      // Contextual adverts rest on legitimate interests: no choice could ever set their bits.
+      [
+        { TCF_PURPOSE_MAP: 'advertising:1,2,7' },
+        /TCF_PURPOSE_MAP: "advertising" does not rest on consent/,
+      ],
+      [{ TCF_PURPOSE_MAP: 'analytics:1,12' }, /TCF_PURPOSE_MAP: "analytics" maps to 12/],
+      [{ TCF_PURPOSE_MAP: 'analytics:0' }, /TCF_PURPOSE_MAP: "analytics" maps to 0/],
+      [
+        { TCF_PURPOSE_MAP: 'analytics:1;analytics:8' },
+        /TCF_PURPOSE_MAP: "analytics" is listed twice/,
+      ],
+      [{ TCF_GVL_URL: '' }, /TCF_GVL_URL: is required because TCF_CMP_ID is set/],
+      [{ TCF_GVL_URL: 'http://vendor-list.example/x.json' }, /TCF_GVL_URL: must be https/],
+      [
+        { TCF_GVL_URL: 'ftp://x/list.json' },
+        /TCF_GVL_URL: expected a https: or http: or file: URL/,
+      ],
+      [{ TCF_GVL_REFRESH_HOURS: '0' }, /TCF_GVL_REFRESH_HOURS/],
+      [{ TCF_PUBLISHER_CC: 'GBR' }, /TCF_PUBLISHER_CC: expected a two-letter country code/],
+    ])('refuses %o with a message naming the key', (change, message) => {
+      expect(() => loadConfig({ ...tcf, ...change })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...tcf, ...change })).toThrow(message);
+    });
+
+    it('checks the TCF keys even while TCF is off', () => {
+      expect(() => loadConfig({ TCF_PURPOSE_MAP: 'adverts:1' })).toThrow(/TCF_PURPOSE_MAP/);
+    });
+
+    it('accepts http for a vendor list mirror on loopback', () => {
+      const config = loadConfig({ ...tcf, TCF_GVL_URL: 'http://127.0.0.1:8080/vendor-list.json' });
+      expect(config.tcf?.gvlUrl).toBe('http://127.0.0.1:8080/vendor-list.json');
     });
   });
 });

@@ -4,6 +4,8 @@
  * boot with a message naming the key, so an operator never runs on a half-understood setting.
  */
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isPurposeKey, PURPOSES } from '../privacy/purposes.js';
 
 export type DatabaseConfig =
   { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; poolSize: number };
@@ -28,6 +30,24 @@ export interface OidcProviderConfig {
   clientSecret: string | null;
   /** The button text: "Log in with <label>". */
   label: string;
+}
+
+/**
+ * IAB TCF v2.2 (DESIGN.md §5.9), on only when the operator sets a registered CMP id. Partners'
+ * GVL vendor ids come from the partner registry (`gvlVendorId`), not from here.
+ */
+export interface TcfConfig {
+  /** The CMP id IAB Europe registered for this deployment (TCF_CMP_ID). */
+  cmpId: number;
+  cmpVersion: number;
+  /** Hearth purpose → the TCF purpose ids (1–11) it covers, from TCF_PURPOSE_MAP. */
+  purposeMap: Readonly<Record<string, readonly number[]>>;
+  /** Where the server fetches the Global Vendor List: an http(s) or file: URL. */
+  gvlUrl: string;
+  /** How long a fetched vendor list is used before it is fetched again. */
+  gvlRefreshMs: number;
+  /** ISO 3166-1 alpha-2 country of the publisher (TCF_PUBLISHER_CC), upper case. */
+  publisherCountryCode: string;
 }
 
 export interface Config {
@@ -55,6 +75,13 @@ export interface Config {
   shutdownTimeoutMs: number;
   sessionTtlDays: number;
   oidcProviders: readonly OidcProviderConfig[];
+  /** Null when TCF_CMP_ID is not set: TCF is off. */
+  tcf: TcfConfig | null;
+  /**
+   * The built-in demonstration ad partner (`demo-ads` in partners.json) runs: its routes, tag
+   * and switch in the cookie settings. Off by default, so a fresh install shows no demo adverts.
+   */
+  demoAds: boolean;
 }
 
 export class ConfigError extends Error {
@@ -180,6 +207,113 @@ function readOidcProviders(env: Env): OidcProviderConfig[] {
   return providers;
 }
 
+/** The purposes of TCF v2.2 (Policy Appendix A): ids 1 to 11. */
+const TCF_PURPOSE_COUNT = 11;
+
+/**
+ * `TCF_PURPOSE_MAP`: `<hearth purpose>:<tcf ids>` entries separated by `;`, ids by `,`, e.g.
+ * `advertising-cookies:1,2,7;personalised-advertising:3,4;analytics:1,8,9,10`. Every name must be
+ * a consent purpose of the catalogue, so a typo cannot silently leave a purpose out of the TC
+ * string.
+ */
+function readTcfPurposeMap(raw: string): Record<string, number[]> {
+  const key = 'TCF_PURPOSE_MAP';
+  const map: Record<string, number[]> = {};
+  const entries = raw
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length === 0) throw new ConfigError(key, 'names no purpose');
+  for (const entry of entries) {
+    const match = /^([a-z0-9-]+)\s*:\s*([\d\s,]+)$/.exec(entry);
+    if (!match?.[1] || !match[2]) {
+      throw new ConfigError(
+        key,
+        `"${entry}" is not "<purpose>:<ids>" (for example "advertising-cookies:1,2,7")`,
+      );
+    }
+    const purpose = match[1];
+    if (!isPurposeKey(purpose)) {
+      throw new ConfigError(key, `"${purpose}" is not a Hearth purpose`);
+    }
+    // The TC string carries consent bits only: a purpose the visitor never consents to (one on
+    // legitimate interests, such as contextual `advertising`) would never set them.
+    if (!PURPOSES[purpose].isConsentBased) {
+      throw new ConfigError(
+        key,
+        `"${purpose}" does not rest on consent, so no choice can set its TCF purposes; map a consent purpose instead (for example "advertising-cookies")`,
+      );
+    }
+    if (Object.hasOwn(map, purpose)) throw new ConfigError(key, `"${purpose}" is listed twice`);
+    const ids = match[2]
+      .split(',')
+      .map((id) => id.trim())
+      .filter((id) => id !== '')
+      .map(Number);
+    if (ids.length === 0) throw new ConfigError(key, `"${purpose}" maps to no TCF purpose`);
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 1 || id > TCF_PURPOSE_COUNT) {
+        throw new ConfigError(
+          key,
+          `"${purpose}" maps to ${id}, but TCF purposes are numbered 1 to ${TCF_PURPOSE_COUNT}`,
+        );
+      }
+    }
+    map[purpose] = [...new Set(ids)].sort((a, b) => a - b);
+  }
+  return map;
+}
+
+/**
+ * `TCF_GVL_URL`: the vendor list is fetched by the server, never by browsers. https anywhere;
+ * plain http only on loopback (a local mirror); a `file:` URL or an absolute path for an
+ * operator who mirrors the list themselves (and for tests, which never touch the network).
+ */
+function readTcfGvlUrl(raw: string): string {
+  const key = 'TCF_GVL_URL';
+  if (path.isAbsolute(raw)) return pathToFileURL(raw).href;
+  const url = readUrl(key, raw, ['https:', 'http:', 'file:']);
+  if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname)) {
+    throw new ConfigError(key, 'must be https (http is allowed on loopback only)');
+  }
+  return url.href;
+}
+
+function readTcf(env: Env): TcfConfig | null {
+  // Every TCF key is checked even while TCF is off, so that a mistake shows before the day
+  // the operator sets the CMP id.
+  const cmpVersion = readInt(env, 'TCF_CMP_VERSION', 1, 1, 4095);
+  const mapRaw = readOptional(env, 'TCF_PURPOSE_MAP');
+  const purposeMap = mapRaw === null ? null : readTcfPurposeMap(mapRaw);
+  const gvlRaw = readOptional(env, 'TCF_GVL_URL');
+  const gvlUrl = gvlRaw === null ? null : readTcfGvlUrl(gvlRaw);
+  const gvlRefreshHours = readInt(env, 'TCF_GVL_REFRESH_HOURS', 24, 1, 24 * 30);
+  const publisherCountryCode = readString(env, 'TCF_PUBLISHER_CC', 'GB').toUpperCase();
+  if (!/^[A-Z]{2}$/.test(publisherCountryCode)) {
+    throw new ConfigError(
+      'TCF_PUBLISHER_CC',
+      `expected a two-letter country code (ISO 3166-1 alpha-2), got "${publisherCountryCode}"`,
+    );
+  }
+  if (readOptional(env, 'TCF_CMP_ID') === null) return null;
+  // 12 bits in the TC string; ids 0 and 1 are never assigned to a CMP.
+  const cmpId = readInt(env, 'TCF_CMP_ID', 0, 2, 4095);
+  if (purposeMap === null) {
+    throw new ConfigError('TCF_PURPOSE_MAP', 'is required because TCF_CMP_ID is set');
+  }
+  if (gvlUrl === null) {
+    throw new ConfigError('TCF_GVL_URL', 'is required because TCF_CMP_ID is set');
+  }
+  return {
+    cmpId,
+    cmpVersion,
+    purposeMap,
+    gvlUrl,
+    gvlRefreshMs: gvlRefreshHours * 3_600_000,
+    publisherCountryCode,
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -269,5 +403,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     sessionTtlDays: readInt(env, 'SESSION_TTL_DAYS', 30, 1, 365),
     oidcProviders: readOidcProviders(env),
+    tcf: readTcf(env),
+    demoAds: readBool(env, 'DEMO_ADS', false),
   };
 }

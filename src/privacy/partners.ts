@@ -34,6 +34,30 @@ export const PartnerSchema = Type.Object(
     /** The transfer safeguard (Art. 46 or adequacy); null inside the UK and the EEA. */
     safeguard: Type.Union([Type.String({ minLength: 1, maxLength: 300 }), Type.Null()]),
     description: Type.String({ minLength: 1, maxLength: 1000 }),
+    /**
+     * The partner's scripts or tags run in the visitor's browser (an ad server, an analytics
+     * tag): the cookie settings list it with its own switch, and pages load its tags only with
+     * consent for its purposes and for the partner (P28). Absent: server-side only.
+     */
+    runsInBrowser: Type.Optional(Type.Boolean()),
+    /** Its vendor id in the IAB Global Vendor List, when it takes part in TCF v2.2. */
+    gvlVendorId: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    /**
+     * First-party cookies its tags set on our site: listed in the cookie settings, and expired
+     * by Hearth when the visitor withdraws consent for the partner (P27).
+     */
+    cookies: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+            lasts: Type.String({ minLength: 1, maxLength: 100 }),
+            description: Type.String({ minLength: 1, maxLength: 300 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -174,6 +198,11 @@ export function parsePartners(
         );
       }
     }
+    if (partner.cookies && partner.cookies.length > 0 && partner.runsInBrowser !== true) {
+      throw new PartnerRegistryError(
+        `partner "${partner.id}" lists cookies but does not run in the browser (set "runsInBrowser": true)`,
+      );
+    }
     if (isRestrictedTransfer(partner.country) && partner.safeguard === null) {
       throw new PartnerRegistryError(
         `partner "${partner.id}" is in ${countryName(partner.country)}, outside the UK and EEA, and names no transfer safeguard`,
@@ -199,6 +228,25 @@ let cached: readonly Partner[] | undefined;
 export function listPartners(): readonly Partner[] {
   cached ??= Object.freeze(loadPartners());
   return cached;
+}
+
+/** The registry id of Hearth's built-in demonstration ad server (served by the cookies module). */
+export const DEMO_ADS_PARTNER_ID = 'demo-ads';
+
+/**
+ * The partners this deployment works with: the registry, less the demo ad partner unless the
+ * operator switched it on (`DEMO_ADS`). A fresh install therefore neither runs nor names it.
+ */
+export function partnersInUse(
+  config: { demoAds: boolean },
+  partners: readonly Partner[] = listPartners(),
+): Partner[] {
+  return partners.filter((partner) => config.demoAds || partner.id !== DEMO_ADS_PARTNER_ID);
+}
+
+/** Partners whose tags run in the visitor's browser: the cookie settings list them. */
+export function browserPartners(partners: readonly Partner[] = listPartners()): Partner[] {
+  return partners.filter((partner) => partner.runsInBrowser === true);
 }
 
 /** Partners that receive personal data for a purpose. */

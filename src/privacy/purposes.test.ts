@@ -77,6 +77,20 @@ describe('purpose catalogue', () => {
     expect(getPurpose('advertising').isConsentBased).toBe(false);
   });
 
+  it('P26 P28 puts advertising partners’ cookies on consent, apart from contextual adverts', () => {
+    // Contextual adverts chosen by the page use no cookie and no profile: legitimate interests.
+    expect(getPurpose('advertising').basis).toBe('legitimate-interests');
+    expect(getPurpose('advertising').canObject).toBe(true);
+    // A partner's tag stores and reads cookies on the device: consent (PECR reg. 6), recorded
+    // in the ledger like any other, and withdrawn in the cookie settings.
+    const cookies = getPurpose('advertising-cookies');
+    expect(cookies.isConsentBased).toBe(true);
+    expect(cookies.title).toBe('Advertising partners');
+    expect(cookies.description).toMatch(/cookies on your device/);
+    expect(cookies.description).toMatch(/not chosen from a profile/);
+    expect(cookies.withdrawal).toMatch(/\/cookies/);
+  });
+
   it('refuses an unknown purpose with a 400', () => {
     expect(() => getPurpose('mind-reading')).toThrow(UnknownPurposeError);
     try {

@@ -224,13 +224,37 @@ const CATALOGUE = {
     withdrawal: 'Change your choice at any time in the cookie settings (/cookies).',
     receiptCategory: 'Improve Performance',
   },
+  'audience-measurement': {
+    title: 'Counting visits',
+    description:
+      'Counting page views, and visitors once a day, without cookies: only the counts are kept.',
+    basis: 'legitimate-interests',
+    basisReason:
+      'Knowing which pages help people keeps the service useful; nothing is stored on your device, nothing links one day to the next, and refusing analytics in the cookie settings or sending Global Privacy Control keeps you out of the visitor count.',
+    recipientsNote:
+      'No one; advertisers see only page-view counts by section in which no small group can be found.',
+    receiptCategory: 'Improve Performance',
+  },
   advertising: {
     title: 'Advertising',
     description:
-      'Showing adverts chosen by the page you are reading, not by who you are, and measuring them in aggregate.',
+      'Showing adverts that Hearth chooses from the page you are reading, not from who you are, with no cookies, and measuring them in aggregate.',
     basis: 'legitimate-interests',
     basisReason: 'Advertising pays for the free service; these adverts use no profile of you.',
     recipientsNote: 'Advertisers receive aggregate figures that identify no one.',
+    receiptCategory: 'Marketing Third Parties',
+  },
+  // Separate from `advertising`: a partner's tag stores and reads cookies on the device, which
+  // needs consent (PECR reg. 6) whatever the adverts are chosen from.
+  'advertising-cookies': {
+    title: 'Advertising partners',
+    description:
+      'Letting the advertising partners you allow show and measure adverts on our pages, which stores and reads cookies on your device. The adverts are not chosen from a profile of you.',
+    basis: 'consent',
+    basisReason:
+      'Partners’ tags store and read cookies on your device, which needs your agreement; without it adverts still show, chosen by the page, from Hearth itself.',
+    recipientsNote: 'The advertising partners you allow in the cookie settings.',
+    withdrawal: 'Change your choice at any time in the cookie settings (/cookies).',
     receiptCategory: 'Marketing Third Parties',
   },
   'personalised-advertising': {

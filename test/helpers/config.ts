@@ -19,6 +19,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     WORKER_IN_SERVE: 'false',
     RATE_LIMIT_MAX: '100000',
     RATE_LIMIT_SENSITIVE_MAX: '100000',
+    DEMO_ADS: 'true',
     ...env,
   });
 }

@@ -563,10 +563,15 @@ describeEachDialect('accounts API', (current) => {
       const stale = await makeMember(current().db, { lastActiveAt: daysAgo(2) });
       const threeHoursAgo = hoursAgo(3);
       const fresh = await makeMember(current().db, { lastActiveAt: threeHoursAgo });
+      const elsewhere = await makeMember(current().db, { lastActiveAt: daysAgo(2) });
       for (const member of [stale, fresh]) {
         const session = await loginAs(app, member, { kind: 'bearer' });
         await app.inject({ url: '/api/v1/me', headers: session.headers });
       }
+      // A page of another module counts as well: the hook is app-wide, not the accounts
+      // module's own (the privacy notice is served by the privacy core).
+      const other = await loginAs(app, elsewhere, { kind: 'bearer' });
+      expect((await app.inject({ url: '/privacy', headers: other.headers })).statusCode).toBe(200);
       const activeAt = async (id: string) =>
         (
           await accounts()
@@ -577,6 +582,7 @@ describeEachDialect('accounts API', (current) => {
         ).last_active_at ?? '';
       expect(Date.now() - Date.parse(await activeAt(stale.id))).toBeLessThan(60_000);
       expect(await activeAt(fresh.id)).toBe(toDbTime(threeHoursAgo));
+      expect(Date.now() - Date.parse(await activeAt(elsewhere.id))).toBeLessThan(60_000);
     });
   });
 

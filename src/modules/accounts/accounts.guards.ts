@@ -5,7 +5,7 @@
  * once, including sessions already open).
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { tablesOf } from '../../platform/db/database.js';
+import { fixedPlanValue, precompiledQuery, tablesOf } from '../../platform/db/database.js';
 import { AppError } from '../../platform/http/errors.js';
 import { STAFF_ROLES, type AccountsTables, type Role } from './accounts.tables.js';
 
@@ -33,21 +33,27 @@ export const SECOND_FACTOR_KEY = 'secondFactorAt';
 
 const loaded = new WeakMap<FastifyRequest, Promise<CurrentMember | null>>();
 
+// Every authenticated request reads these two: compiled once (see precompiledQuery).
+const userQuery = precompiledQuery(['id'], (db, values) =>
+  tablesOf<AccountsTables>(db)
+    .selectFrom('accounts_users')
+    .selectAll()
+    .where('id', '=', fixedPlanValue<string>(values.id, 'text')),
+);
+const rolesQuery = precompiledQuery(['userId'], (db, values) =>
+  tablesOf<AccountsTables>(db)
+    .selectFrom('accounts_roles')
+    .select('role')
+    .where('user_id', '=', fixedPlanValue<string>(values.userId, 'text')),
+);
+
 async function loadMember(request: FastifyRequest): Promise<CurrentMember | null> {
   const session = request.session;
   if (!session) return null;
-  const db = tablesOf<AccountsTables>(request.server.db);
-  const user = await db
-    .selectFrom('accounts_users')
-    .selectAll()
-    .where('id', '=', session.userId)
-    .executeTakeFirst();
+  const db = request.server.db;
+  const [user] = (await userQuery(db, { id: session.userId })).rows;
   if (!user || user.status !== 'active') return null;
-  const roles = await db
-    .selectFrom('accounts_roles')
-    .select('role')
-    .where('user_id', '=', user.id)
-    .execute();
+  const { rows: roles } = await rolesQuery(db, { userId: user.id });
   const roleList: Role[] = [
     'member',
     ...roles.map((row) => row.role).filter((r) => r !== 'member'),

@@ -349,10 +349,20 @@ export function AccountPage(props: AccountPageProps) {
     <>
       <h1>Your account</h1>
       {props.notice ? <Notice>{props.notice}</Notice> : null}
-      <p>
-        <a href="/account/privacy">Your privacy</a>: download your data, change what you agreed to,
-        or delete your account.
-      </p>
+      <ul class="account-links">
+        <li>
+          <a href="/account/privacy">Your privacy</a>: download your data, change what you agreed
+          to, or delete your account.
+        </li>
+        <li>
+          <a href="/account/newsletters">Your newsletters</a>: choose what we email you, or stop any
+          of it.
+        </li>
+        <li>
+          <a href="/messages">Your private messages</a>: read and delete them, and{' '}
+          <a href="/messages/blocked">the members you have blocked</a>.
+        </li>
+      </ul>
       <ErrorSummary errors={props.errors} formError={props.formError} />
 
       <section aria-labelledby="names-title">

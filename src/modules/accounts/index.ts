@@ -4,6 +4,7 @@
  * exports.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { HearthModule } from '../../platform/module.js';
 import { accountsDataMap } from './accounts.privacy.js';
 import { accountsPages } from './accounts.pages.js';
@@ -34,6 +35,7 @@ export { totpCode, verifyTotp, generateTotpSecret, totpUri } from './totp.js';
 export { encryptTotpSecret, decryptTotpSecret } from './totp-secret.js';
 export { twoFactorRoutes, TWO_FACTOR_PAGE } from './accounts.two-factor.js';
 export { findLocation, searchLocations, type Place } from './locations.js';
+export { countMembersByRegion, MEMBER_REGIONS } from './accounts.aggregates.js';
 export {
   authorNameForNewContent,
   acceptTotpCode,
@@ -44,13 +46,23 @@ export {
 } from './accounts.service.js';
 export { requireRecentAuthentication, reauthenticationMethod } from './reauthentication.js';
 
-const plugin: FastifyPluginAsync = async (app) => {
-  await app.register(accountsActivityPlugin);
-  await app.register(locationsRoutes);
-  await app.register(accountsRoutes);
-  await app.register(accountsPages);
-  await app.register(oidcRoutes);
-};
+/**
+ * Skips encapsulation (`fastify-plugin`) so that the activity hook (P35) lands on the root
+ * instance and sees every module's routes: a hook added inside an encapsulated plugin sees
+ * only that plugin's routes. The routes and pages stay in their own encapsulated child.
+ */
+const plugin: FastifyPluginAsync = fp(
+  async (app) => {
+    await app.register(accountsActivityPlugin);
+    await app.register(async (child) => {
+      await child.register(locationsRoutes);
+      await child.register(accountsRoutes);
+      await child.register(accountsPages);
+      await child.register(oidcRoutes);
+    });
+  },
+  { name: 'hearth-accounts-module', fastify: '5.x' },
+);
 
 export const accounts: HearthModule = {
   name: 'accounts',

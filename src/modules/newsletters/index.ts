@@ -4,6 +4,7 @@
  * on the subscriptions and asks `can()` with `consentPurposeFor(kind)` and `consentScopeFor`.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { HearthModule } from '../../platform/module.js';
 import { newslettersPages } from './newsletters.pages.js';
 import { newslettersDataMap } from './newsletters.privacy.js';
@@ -56,17 +57,28 @@ export {
   verifyNewsletterToken,
 } from './newsletters.links.js';
 export { recordBounce } from './newsletters.bounces.js';
+export { countSubscribersByLifeStage, LIFE_STAGES } from './newsletters.aggregates.js';
 export type { NewsletterKind, NewslettersTables } from './newsletters.tables.js';
 
-const plugin: FastifyPluginAsync = async (app) => {
-  await app.register(newslettersRoutes);
-  await app.register(newslettersPages);
-  await app.register(editionsRoutes);
-  await app.register(editionsAdminPages);
-  await app.register(newslettersEngagementPlugin);
-  await app.register(newslettersUnsubscribeRoutes);
-  await app.register(newslettersBounceRoutes);
-};
+/**
+ * Skips encapsulation (`fastify-plugin`) so that the engagement hook (P38: "opening Hearth
+ * logged in") lands on the root instance and sees every module's pages, not only this
+ * module's. The routes and pages stay in their own encapsulated child.
+ */
+const plugin: FastifyPluginAsync = fp(
+  async (app) => {
+    await app.register(newslettersEngagementPlugin);
+    await app.register(async (child) => {
+      await child.register(newslettersRoutes);
+      await child.register(newslettersPages);
+      await child.register(editionsRoutes);
+      await child.register(editionsAdminPages);
+      await child.register(newslettersUnsubscribeRoutes);
+      await child.register(newslettersBounceRoutes);
+    });
+  },
+  { name: 'hearth-newsletters-module', fastify: '5.x' },
+);
 
 export const newsletters: HearthModule = {
   name: 'newsletters',

@@ -4,8 +4,30 @@ import { buildTestApp } from '../../../test/helpers/app.js';
 import { describeEachDialect } from '../../../test/helpers/dialects.js';
 import { loginAs, makeMember } from '../../../test/helpers/members.js';
 import { tablesOf } from '../../platform/db/database.js';
+import { babyStopLabels } from './newsletters.pages.js';
 import { todayIn } from './newsletters.preferences.js';
 import type { NewslettersTables } from './newsletters.tables.js';
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/** `2026-05-01` → `1 May 2026`, written out independently of the page's own formatter. */
+function spelledOut(day: string): string {
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  return `${date} ${MONTHS[month - 1]} ${year}`;
+}
 
 function daysFromToday(days: number): string {
   const today = new Date(`${todayIn('Europe/London')}T00:00:00Z`);
@@ -202,6 +224,105 @@ describeEachDialect('newsletter editions and stops over HTTP', (current) => {
     expect(
       (await app.inject({ url: '/admin/newsletters', headers: memberSession.headers })).statusCode,
     ).toBe(403);
+  });
+
+  it('P06 offers one stop button per baby, named by date of birth, that stops only that baby’s letters without asking why', async () => {
+    const member = await makeMember(app.db);
+    const session = await loginAs(app, member);
+    const older = daysFromToday(-400);
+    const younger = daysFromToday(-20);
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/me/newsletters',
+      headers: { ...session.headers, 'content-type': 'application/json' },
+      payload: {
+        newsletters: [
+          { list: 'pregnancy-weekly', dueDate: daysFromToday(90) },
+          { list: 'baby-monthly', babies: [{ birthDate: younger }, { birthDate: older }] },
+        ],
+      },
+    });
+    expect(put.statusCode).toBe(200);
+    const babies = await tablesOf<NewslettersTables>(app.db)
+      .selectFrom('newsletters_babies')
+      .innerJoin(
+        'newsletters_subscriptions',
+        'newsletters_subscriptions.id',
+        'newsletters_babies.subscription_id',
+      )
+      .select(['newsletters_babies.id', 'newsletters_babies.birth_date'])
+      .where('newsletters_subscriptions.user_id', '=', member.id)
+      .orderBy('newsletters_babies.birth_date')
+      .execute();
+    expect(babies.map((baby) => baby.birth_date)).toEqual([older, younger]);
+
+    const page = await app.inject({ url: '/account/newsletters', headers: session.headers });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(
+      `>Stop pregnancy letters (due ${spelledOut(daysFromToday(90))})</button>`,
+    );
+    for (const baby of babies) {
+      const name = `Stop letters about the baby born ${spelledOut(baby.birth_date)}`;
+      expect(page.body).toContain(`action="/account/newsletters/babies/${baby.id}/stop"`);
+      expect(page.body).toContain(`aria-label="${name}"`);
+      expect(page.body).toContain(`>${name}</button>`);
+    }
+    // No reason is asked: the stop form holds nothing but its CSRF token and the button.
+    const olderForm = new RegExp(
+      `<form action="/account/newsletters/babies/${babies[0]!.id}/stop"[^>]*>(.*?)</form>`,
+      's',
+    ).exec(page.body)?.[1];
+    expect(olderForm?.match(/<(input|textarea|select)\b/g)).toEqual(['<input']);
+
+    const form = { ...session.headers, 'content-type': 'application/x-www-form-urlencoded' };
+    const withoutToken = await app.inject({
+      method: 'POST',
+      url: `/account/newsletters/babies/${babies[0]!.id}/stop`,
+      headers: form,
+      payload: '',
+    });
+    expect(withoutToken.statusCode).toBe(403);
+
+    const stranger = await loginAs(app, await makeMember(app.db));
+    const notTheirs = await app.inject({
+      method: 'POST',
+      url: `/account/newsletters/babies/${babies[0]!.id}/stop`,
+      headers: { ...stranger.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _csrf: stranger.csrfToken }).toString(),
+    });
+    expect(notTheirs.statusCode).toBe(404);
+
+    const stop = await app.inject({
+      method: 'POST',
+      url: `/account/newsletters/babies/${babies[0]!.id}/stop`,
+      headers: form,
+      payload: new URLSearchParams({ _csrf: session.csrfToken }).toString(),
+    });
+    expect(stop.statusCode).toBe(303);
+    expect(stop.headers.location).toBe('/account/newsletters?stopped=baby');
+    const after = await app.inject({ url: '/api/v1/me/newsletters', headers: session.headers });
+    expect(after.json()).toEqual({
+      newsletters: [
+        { list: 'pregnancy-weekly', dueDate: daysFromToday(90) },
+        { list: 'baby-monthly', babies: [{ birthDate: younger }] },
+      ],
+    });
+    const confirmed = await app.inject({
+      url: '/account/newsletters?stopped=baby',
+      headers: session.headers,
+    });
+    expect(confirmed.body).toContain(
+      'Letters about that baby have stopped and their date of birth is deleted.',
+    );
+    expect(confirmed.body).not.toContain(`/account/newsletters/babies/${babies[0]!.id}/stop`);
+    expect(confirmed.body).toContain(`/account/newsletters/babies/${babies[1]!.id}/stop`);
+  });
+
+  it('names twins’ stop buttons apart by order when they share a date of birth', () => {
+    expect(babyStopLabels([{ birthDate: '2026-05-01' }, { birthDate: '2026-05-01' }])).toEqual([
+      'Stop letters about the first baby born 1 May 2026',
+      'Stop letters about the second baby born 1 May 2026',
+    ]);
   });
 
   it('offers the one-button stop of Pregnancy Weekly on /account/newsletters', async () => {

@@ -3,7 +3,7 @@
  * `PUT /api/v1/newsletters/editions/{id}`, roles editor and admin) and the members' one-action
  * stops of life-stage mail (`POST /api/v1/me/newsletters/pregnancy/stop`,
  * `POST /api/v1/me/newsletters/babies/{babyId}/stop`), which ask no reason (issue 8 point 3),
- * with the form post behind the button on `/account/newsletters`.
+ * with the form posts behind the buttons on `/account/newsletters`.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -28,6 +28,15 @@ export const EDITOR_ROLES = ['editor', 'admin'] as const;
 
 /** The button on `/account/newsletters` posts here (a form, so it works without JavaScript). */
 export const STOP_PREGNANCY_FORM = '/account/newsletters/pregnancy/stop';
+
+/** Each baby's button on `/account/newsletters` posts here. */
+export function stopBabyFormPath(babyId: string): string {
+  return `/account/newsletters/babies/${encodeURIComponent(babyId)}/stop`;
+}
+
+/** Where the stop buttons lead back to, with what was stopped (post, redirect, get). */
+export const STOPPED_PREGNANCY_PAGE = '/account/newsletters?stopped=pregnancy';
+export const STOPPED_BABY_PAGE = '/account/newsletters?stopped=baby';
 
 const STAFF_SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { cookie: [] }];
 
@@ -201,7 +210,24 @@ export const editionsRoutes: FastifyPluginAsync = (fastify) => {
     await app.db.transaction().execute(async (trx) => {
       await stopPregnancyMail(trx, member.id, await stopOptions(request, trx, 'form'));
     });
-    return reply.redirect('/account/newsletters?saved=1', 303);
+    return reply.redirect(STOPPED_PREGNANCY_PAGE, 303);
   });
+  app.post(
+    '/account/newsletters/babies/:babyId/stop',
+    { schema: { hide: true, params: Type.Object({ babyId: Type.String({ maxLength: 100 }) }) } },
+    async (request, reply) => {
+      const member = await requireMember(request, reply);
+      if (!member) return reply;
+      await app.db.transaction().execute(async (trx) => {
+        await stopBabyMail(
+          trx,
+          member.id,
+          request.params.babyId,
+          await stopOptions(request, trx, 'form'),
+        );
+      });
+      return reply.redirect(STOPPED_BABY_PAGE, 303);
+    },
+  );
   return Promise.resolve();
 };

@@ -27,8 +27,15 @@ export interface NewsletterTokenClaims extends NewsletterLinkSubject {
   purpose: 'unsubscribe' | 'link';
 }
 
+/** The last secret's derived key: an edition signs two links per letter with the same one. */
+let cachedKey: { secretKey: string; key: Buffer } | undefined;
+
 function derivedKey(secretKey: string): Buffer {
-  return createHmac('sha256', secretKey).update('hearth newsletter link v1').digest();
+  if (cachedKey?.secretKey !== secretKey) {
+    const key = createHmac('sha256', secretKey).update('hearth newsletter link v1').digest();
+    cachedKey = { secretKey, key };
+  }
+  return cachedKey.key;
 }
 
 function mac(secretKey: string, signedPart: string): string {

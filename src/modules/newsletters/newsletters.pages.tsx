@@ -1,7 +1,8 @@
 /**
  * `/account/newsletters`: a member's newsletter choices as a form that works without JavaScript
  * (post, then redirect back with a confirmation), with the help contact for subscription
- * problems (P08) and the way out of every letter (P07).
+ * problems (P08), the way out of every letter (P07), and one button per pregnancy or baby that
+ * stops those letters without asking why (issue 8 point 3).
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.js';
@@ -13,9 +14,11 @@ import {
 import { Button, ErrorSummary, Form } from '../../platform/views/forms.js';
 import { receiptIssuerFor } from '../../privacy/consent/index.js';
 import { currentNotice, currentNoticeVersion } from '../../privacy/notice/notice.service.js';
+import type { DbExecutor } from '../../platform/db/database.js';
 import { requireMember, type CurrentMember } from '../accounts/index.js';
 import { NewsletterFields } from './newsletters.fields.js';
-import { STOP_PREGNANCY_FORM } from './newsletters.editions.routes.js';
+import { STOP_PREGNANCY_FORM, stopBabyFormPath } from './newsletters.editions.routes.js';
+import { findActiveSubscriptions, findBabies } from './newsletters.queries.js';
 import {
   newsletterFormErrors,
   newsletterFormValues,
@@ -37,9 +40,79 @@ interface NewslettersPageProps {
   errors?: FieldErrors;
   saved: boolean;
   helpEmail: string;
-  /** Subscribed to Pregnancy Weekly: offer the one-button stop (issue 8 point 3). */
-  pregnancySubscribed?: boolean;
+  /** What the member can stop with one button (issue 8 point 3). */
+  stops?: LifeStageStops;
+  /** Set after a stop button: says what stopped. */
+  stopped?: 'pregnancy' | 'baby' | undefined;
 }
+
+/** The life-stage letters a member receives, each of which one button stops. */
+export interface LifeStageStops {
+  /** Subscribed to Pregnancy Weekly: its due date. */
+  pregnancy: { dueDate: string | null } | null;
+  /** Every baby of Baby Monthly, oldest first. */
+  babies: { id: string; birthDate: string }[];
+}
+
+/** `2026-05-01` → `1 May 2026`, the calendar date as written, whatever the server's zone. */
+export function formatCalendarDay(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+}
+
+/**
+ * The accessible name of each baby's stop button: the date of birth tells the babies apart,
+ * with an ordinal for twins (who share one).
+ */
+export function babyStopLabels(babies: readonly { birthDate: string }[]): string[] {
+  const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth'];
+  return babies.map((baby, index) => {
+    const sameDay = babies.filter((other) => other.birthDate === baby.birthDate);
+    const date = formatCalendarDay(baby.birthDate);
+    if (sameDay.length === 1) return `Stop letters about the baby born ${date}`;
+    const position = babies.slice(0, index).filter((other) => other.birthDate === baby.birthDate);
+    const ordinal = ORDINALS[position.length] ?? `number ${position.length + 1}`;
+    return `Stop letters about the ${ordinal} baby born ${date}`;
+  });
+}
+
+function StopButtons(props: { csrfToken: string; stops: LifeStageStops }) {
+  const { pregnancy, babies } = props.stops;
+  if (!pregnancy && babies.length === 0) return null;
+  const labels = babyStopLabels(babies);
+  const pregnancyLabel =
+    pregnancy?.dueDate != null
+      ? `Stop pregnancy letters (due ${formatCalendarDay(pregnancy.dueDate)})`
+      : 'Stop pregnancy letters';
+  return (
+    <section aria-labelledby="stop-heading">
+      <h2 id="stop-heading">Stop letters about a pregnancy or a baby</h2>
+      <p>
+        One click stops them at once and deletes the date. We will not ask why, and they start again
+        only if you choose them here.
+      </p>
+      {pregnancy ? (
+        <Form action={STOP_PREGNANCY_FORM} csrfToken={props.csrfToken} label={pregnancyLabel}>
+          <Button variant="secondary">{pregnancyLabel}</Button>
+        </Form>
+      ) : null}
+      {babies.map((baby, index) => (
+        <Form action={stopBabyFormPath(baby.id)} csrfToken={props.csrfToken} label={labels[index]}>
+          <Button variant="secondary">{labels[index]}</Button>
+        </Form>
+      ))}
+    </section>
+  );
+}
+
+const STOPPED_MESSAGES = {
+  pregnancy: 'Pregnancy letters have stopped and your due date is deleted.',
+  baby: 'Letters about that baby have stopped and their date of birth is deleted.',
+} as const;
 
 export function NewslettersPage(props: NewslettersPageProps) {
   return (
@@ -53,6 +126,11 @@ export function NewslettersPage(props: NewslettersPageProps) {
           <p>Your newsletter choices are saved. They take effect at once.</p>
         </div>
       ) : null}
+      {props.stopped ? (
+        <div class="panel" role="status">
+          <p>{STOPPED_MESSAGES[props.stopped]}</p>
+        </div>
+      ) : null}
       <ErrorSummary errors={props.errors} />
       <p class="lead">
         We send a newsletter only if you ask for it. Untick one to stop it: no more letters are
@@ -63,13 +141,7 @@ export function NewslettersPage(props: NewslettersPageProps) {
         <NewsletterFields catalogue={props.catalogue} values={props.values} errors={props.errors} />
         <Button>Save newsletter choices</Button>
       </Form>
-      {props.pregnancySubscribed ? (
-        <Form action={STOP_PREGNANCY_FORM} csrfToken={props.csrfToken} label="Stop pregnancy mail">
-          <h2>Stop pregnancy letters</h2>
-          <p>One click stops Pregnancy Weekly and deletes your due date. We will not ask why.</p>
-          <Button variant="secondary">Stop pregnancy letters</Button>
-        </Form>
-      ) : null}
+      {props.stops ? <StopButtons csrfToken={props.csrfToken} stops={props.stops} /> : null}
       <h2>Problems with a subscription?</h2>
       <p>
         If a letter keeps coming after you unsubscribed, or you cannot change your choices, write to{' '}
@@ -88,11 +160,41 @@ async function helpEmailFor(request: FastifyRequest): Promise<string> {
   return notice?.content.helpEmail ?? `help@${new URL(request.server.config.publicUrl).hostname}`;
 }
 
+/** What the member's stop buttons offer: their Pregnancy Weekly and each Baby Monthly baby. */
+async function lifeStageStops(
+  db: DbExecutor,
+  userId: string,
+  catalogue: readonly NewsletterList[],
+): Promise<LifeStageStops> {
+  const kinds = new Map(catalogue.map((list) => [list.key, list.kind]));
+  const subscriptions = await findActiveSubscriptions(db, userId);
+  const pregnancy = subscriptions.find(
+    (subscription) => kinds.get(subscription.list_key) === 'pregnancy-weekly',
+  );
+  const babies = await findBabies(
+    db,
+    subscriptions
+      .filter((subscription) => kinds.get(subscription.list_key) === 'baby-monthly')
+      .map((subscription) => subscription.id),
+  );
+  return {
+    pregnancy: pregnancy ? { dueDate: pregnancy.due_date } : null,
+    babies: babies
+      .map((baby) => ({ id: baby.id, birthDate: baby.birth_date }))
+      .sort((a, b) => a.birthDate.localeCompare(b.birthDate) || a.id.localeCompare(b.id)),
+  };
+}
+
 async function renderPage(
   request: FastifyRequest,
   reply: FastifyReply,
   member: CurrentMember,
-  form: { values: FormValues; errors?: FieldErrors; saved: boolean },
+  form: {
+    values: FormValues;
+    errors?: FieldErrors;
+    saved: boolean;
+    stopped?: 'pregnancy' | 'baby' | undefined;
+  },
 ) {
   const catalogue = await listNewsletterCatalogue(request.server.db);
   return reply.page(
@@ -103,9 +205,8 @@ async function renderPage(
       values={form.values}
       saved={form.saved}
       helpEmail={await helpEmailFor(request)}
-      pregnancySubscribed={(await currentNewsletterPreferences(request.server.db, member.id)).some(
-        (preference) => preference.list === 'pregnancy-weekly',
-      )}
+      stops={await lifeStageStops(request.server.db, member.id, catalogue)}
+      stopped={form.stopped}
       {...(form.errors ? { errors: form.errors } : {})}
     />,
     {
@@ -120,11 +221,15 @@ export const newslettersPages: FastifyPluginAsync = (app) => {
     const member = await requireMember(request, reply);
     if (!member) return reply;
     const preferences = await currentNewsletterPreferences(app.db, member.id);
-    const saved = (request.query as Record<string, unknown>).saved === '1';
+    const query = request.query as Record<string, unknown>;
+    const saved = query.saved === '1';
+    const stopped =
+      query.stopped === 'pregnancy' || query.stopped === 'baby' ? query.stopped : undefined;
     void reply.header('cache-control', 'no-store');
     return renderPage(request, reply, member, {
       values: newsletterFormValues(preferences),
       saved,
+      stopped,
     });
   });
 

@@ -298,6 +298,44 @@ describeEachDialect('sending newsletters', (current, dialect) => {
     expect(await currentNewsletterPreferences(db, member.id)).toEqual([]);
   });
 
+  it('P05 pages sent side by side queue each subscriber’s edition once, by name; a rerun adds nothing', async () => {
+    const { db } = current();
+    const dueDate = daysFromToday(161);
+    const week = pregnancyWeek(dueDate, TODAY)!;
+    await createEdition(db, {
+      list: 'pregnancy-weekly',
+      stage: week,
+      subject: `Side by side week ${week}`,
+      body: 'Once each.',
+      status: 'ready',
+    });
+    const members: TestMember[] = [];
+    for (let i = 0; i < 7; i += 1) {
+      const member = await makeMember(db, { firstName: `Parent${i}` });
+      await subscribe(db, member, [{ list: 'pregnancy-weekly', dueDate }]);
+      members.push(member);
+    }
+    const sideBySide = { ...options(0, 2), concurrency: 4 };
+    const first = await sendDueNewsletters(db, sideBySide);
+    expect(first.queued).toBeGreaterThanOrEqual(members.length);
+    for (const [index, member] of members.entries()) {
+      const mails = (await mailTo(db, member)).filter((mail) =>
+        mail.subject.startsWith('Side by side'),
+      );
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.text_body).toMatch(new RegExp(`^Dear Parent${index},\n`));
+      expect(JSON.parse(mails[0]!.headers!)).toMatchObject({
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      });
+    }
+    const again = await sendDueNewsletters(db, sideBySide);
+    expect(again.queued).toBe(0);
+    expect(again.alreadySent).toBeGreaterThanOrEqual(members.length);
+    await expect(sendDueNewsletters(db, { ...options(), concurrency: 0 })).rejects.toBeInstanceOf(
+      RangeError,
+    );
+  });
+
   postgresOnly(dialect)('two processes sending at once queue each edition once', async () => {
     const { db } = current();
     const dueDate = daysFromToday(210);

@@ -3,8 +3,8 @@
  *
  * - `GET /newsletters/unsubscribe?token=…` shows a page with one button. A GET never
  *   unsubscribes: mail scanners and link previewers fetch every URL in a letter.
- * - `POST /newsletters/unsubscribe?token=…` with `List-Unsubscribe=One-Click` unsubscribes at
- *   once. Mail clients send it with no cookie and no CSRF token, so the route is exempt from the
+ * - `POST /newsletters/unsubscribe?token=…` with `List-Unsubscribe=One-Click` (urlencoded or
+ *   multipart/form-data, the two forms RFC 8058 allows) unsubscribes at once. Mail clients send it with no cookie and no CSRF token, so the route is exempt from the
  *   CSRF check (`csrfExempt`): the signed token in the URL is the authority, and it can do
  *   nothing but end the one subscription (or one baby's letters) it names. Unsubscribing deletes
  *   the subscription with its dates (P06) and records a withdrawal with the method `email-link`.
@@ -29,6 +29,7 @@ import {
   verifyNewsletterToken,
   type NewsletterTokenClaims,
 } from './newsletters.links.js';
+import { boundaryOf, MULTIPART_BODY_LIMIT, parseMultipartForm } from './newsletters.multipart.js';
 import { deleteSubscription, findAllLists } from './newsletters.queries.js';
 import { consentPurposeFor, consentScopeFor } from './newsletters.service.js';
 import type { NewslettersTables } from './newsletters.tables.js';
@@ -161,6 +162,25 @@ function noStore(reply: FastifyReply): void {
 
 export const newslettersUnsubscribeRoutes: FastifyPluginAsync = (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  // RFC 8058 lets mail clients send the one-click body as multipart/form-data too. The parser
+  // is registered in this plugin's own context, so no other route accepts multipart.
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: MULTIPART_BODY_LIMIT },
+    (request, body, done) => {
+      const boundary = boundaryOf(request.headers['content-type']);
+      if (boundary === null) {
+        done(new AppError('bad_request', 'A multipart form must name a valid boundary.'));
+        return;
+      }
+      try {
+        done(null, parseMultipartForm(body as Buffer, boundary));
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  );
 
   app.get(
     UNSUBSCRIBE_PATH,

@@ -5,6 +5,7 @@
  * read, so colour never carries information alone. Tables scroll sideways on narrow screens
  * (`.table`), so each takes the keyboard focus that lets people scroll it (axe: scrollable-region-focusable).
  */
+import { ChartGridlines } from '../../platform/views/chart.js';
 
 export interface MonthlyKindCount {
   /** `YYYY-MM`. */
@@ -87,21 +88,7 @@ export function RequestsChart(props: RequestsChartProps) {
       >
         <title id="requests-chart-title">Requests by kind and month</title>
         <desc id="requests-chart-desc">{description}</desc>
-        {ticks.map((tick) => (
-          <g key={tick}>
-            <line
-              x1={MARGIN.left}
-              x2={WIDTH - MARGIN.right}
-              y1={y(tick)}
-              y2={y(tick)}
-              stroke="#767676"
-              stroke-width={tick === 0 ? 1.5 : 0.5}
-            />
-            <text x={MARGIN.left - 6} y={y(tick) + 4} text-anchor="end" font-size="11" fill="#333">
-              {tick}
-            </text>
-          </g>
-        ))}
+        <ChartGridlines ticks={ticks} y={y} left={MARGIN.left} right={WIDTH - MARGIN.right} />
         {props.months.map((month, index) => {
           const x = MARGIN.left + index * slot + (slot - barWidth) / 2;
           let stacked = 0;

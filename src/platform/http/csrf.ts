@@ -13,11 +13,12 @@
  * - `Authorization: Bearer` requests are exempt: a browser never attaches that header by itself,
  *   so a forged request cannot carry it.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from './errors.js';
 import { isApiPath } from './paths.js';
+import { randomString } from './random-pool.js';
 import { replyOf } from './request-reply.js';
 import { hasBearerAuthorization } from './sessions.plugin.js';
 
@@ -121,7 +122,7 @@ export const csrfPlugin = fp(
         if (presented !== undefined && COOKIE_VALUE.test(presented)) {
           value = presented;
         } else {
-          value = randomBytes(32).toString('base64url');
+          value = randomString(32, 'base64url');
           replyOf(request).setCookie(CSRF_COOKIE, value, cookieOptions);
         }
         cookieValues.set(request, value);

@@ -4,13 +4,13 @@
  * nonce (DESIGN.md §2: client JS is bundled, never inline), so an injected `<script>` does not
  * run even if escaping ever failed.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { randomString } from './random-pool.js';
 
 /** 128 bits, as CSP Level 3 asks of a nonce; base64 is the alphabet the header allows. */
 export function newCspNonce(): string {
-  return randomBytes(16).toString('base64');
+  return randomString(16, 'base64');
 }
 
 export function contentSecurityPolicy(nonce: string): string {

@@ -5,7 +5,7 @@
  * (DESIGN.md §2: processes are stateless).
  */
 import { createHash } from 'node:crypto';
-import { tablesOf, type DbExecutor } from '../db/database.js';
+import { fixedPlanValue, precompiledQuery, tablesOf, type DbExecutor } from '../db/database.js';
 import { newToken } from '../db/ids.js';
 import { toDbTime } from '../db/portable.js';
 import type { RequestSession, SessionData, SessionKind } from './request-context.js';
@@ -119,6 +119,13 @@ export async function createBearerSession(
   return { token, sessionId: session.id };
 }
 
+const sessionQuery = precompiledQuery(['id'], (db, values) =>
+  tablesOf<SessionTables>(db)
+    .selectFrom('sessions')
+    .select(['id', 'user_id', 'kind', 'data', 'expires_at', 'last_seen_at'])
+    .where('id', '=', fixedPlanValue<string>(values.id, 'text')),
+);
+
 /**
  * The live session for a token presented as `kind`, or null. A cookie token presented as a
  * Bearer token (or the reverse) is refused: a Bearer request skips the CSRF checks, so a
@@ -132,11 +139,7 @@ export async function findActiveSession(
 ): Promise<RequestSession | null> {
   if (!isWellFormedToken(token)) return null;
   const sessions = tablesOf<SessionTables>(db);
-  const row = await sessions
-    .selectFrom('sessions')
-    .select(['id', 'user_id', 'kind', 'data', 'expires_at', 'last_seen_at'])
-    .where('id', '=', hashSessionToken(token))
-    .executeTakeFirst();
+  const [row] = (await sessionQuery(db, { id: hashSessionToken(token) })).rows;
   if (!row || row.kind !== kind || row.expires_at <= toDbTime(now)) return null;
   const staleBefore = toDbTime(new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS));
   if (row.last_seen_at < staleBefore) {

@@ -9,7 +9,13 @@ import { platformJobs } from '../jobs/platform.jobs.js';
 import { enqueueJob } from '../jobs/jobs.queue.js';
 import { runDueJobsOnce } from '../jobs/jobs.worker.js';
 import { getCaughtMail, listCaughtMail } from './mail.catcher.js';
-import { MAIL_SEND_JOB, MailInputError, queueMail, type QueueMailInput } from './mail.outbox.js';
+import {
+  MAIL_SEND_JOB,
+  MailInputError,
+  queueMail,
+  queueMails,
+  type QueueMailInput,
+} from './mail.outbox.js';
 import type { MailTables } from './mail.tables.js';
 
 const config = testConfig({
@@ -61,6 +67,57 @@ describeEachDialect('mail outbox and catcher', (current) => {
     expect(JSON.parse(job.payload)).toEqual({ outboxId: queued.outboxId });
     expect(job.subject_id).toBe('01JDXK5Q2V8W9Y0Z1A2B3C4D5E');
     expect(job.payload).not.toContain('jane');
+    await run();
+  });
+
+  it('writes many messages in one go, each byte for byte with its own job (arrays on PostgreSQL)', async () => {
+    const db = current().db;
+    const inputs: QueueMailInput[] = [
+      message({
+        to: 'a@example.com',
+        toName: 'Zoë "Z" O\'Neil',
+        text: 'Back\\slash, {braces}, "quotes", NULL\n',
+      }),
+      message({ to: 'b@example.com', toName: null, subjectId: null, html: null, headers: {} }),
+      message({
+        to: 'c@example.com',
+        text: 'Ünïcödé 👶 and a comma, and a tab\t.',
+        headers: {
+          'List-Unsubscribe': '<https://hearth.example.org/newsletters/unsubscribe?token=v1.a.b>',
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
+        category: 'newsletter',
+      }),
+    ];
+    const queued = await queueMails(db, inputs);
+    expect(new Set(queued.map((entry) => entry.outboxId)).size).toBe(3);
+    for (const [index, entry] of queued.entries()) {
+      const input = inputs[index]!;
+      const row = await mailTables(db)
+        .selectFrom('outbox')
+        .selectAll()
+        .where('id', '=', entry.outboxId)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({
+        to_address: input.to,
+        to_name: input.toName ?? null,
+        recipient_id: input.subjectId ?? null,
+        subject: input.subject,
+        text_body: input.text,
+        html_body: input.html ?? null,
+        headers:
+          input.headers && Object.keys(input.headers).length > 0
+            ? JSON.stringify(input.headers)
+            : null,
+        category: input.category,
+        status: 'queued',
+        message_id: null,
+        sent_at: null,
+      });
+      const job = await readJob(db, entry.jobId);
+      expect(job.name).toBe(MAIL_SEND_JOB);
+      expect(JSON.parse(job.payload)).toEqual({ outboxId: entry.outboxId });
+    }
     await run();
   });
 

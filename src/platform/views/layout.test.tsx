@@ -151,4 +151,34 @@ describe('error pages', () => {
     expect(serverError).toContain('try again');
     expect(serverError).toContain('<code>&lt;req-1></code>');
   });
+
+  it('places the chrome modules add: early scripts before the bundle, tags after it, the banner above the header', () => {
+    const html = renderDocument(
+      {
+        title: 'x',
+        nonce: 'n1',
+        path: '/',
+        nav: everyPage,
+        chrome: {
+          earlyScripts: ['/assets/js/stub.js'],
+          scripts: ['/partner/tag.js?a=1'],
+          meta: [{ name: 'hearth-flag', content: '/api/v1/x' }],
+          beforeHeader: <div id="banner">Banner</div>,
+          afterMain: <aside id="slot">Slot</aside>,
+        },
+      },
+      <p>Body</p>,
+    );
+    const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((match) => match[0]);
+    expect(scripts).toEqual([
+      '<script src="/assets/js/stub.js" nonce="n1">',
+      expect.stringMatching(/^<script type="module" src="\/assets\/js\/app\.js[^"]*" nonce="n1">$/),
+      '<script src="/partner/tag.js?a=1" nonce="n1" defer>',
+    ]);
+    expect(html).toContain('<meta name="hearth-flag" content="/api/v1/x"/>');
+    const order = ['skip-link', 'id="banner"', 'site-header', '<main', 'id="slot"', 'site-footer'];
+    const positions = order.map((marker) => html.indexOf(marker));
+    expect(positions.every((position) => position >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
 });

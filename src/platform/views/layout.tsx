@@ -32,6 +32,24 @@ export interface SiteNavigation {
   staff: readonly NavLink[];
 }
 
+/**
+ * What modules add around every page without the platform importing them (the cookie banner,
+ * consented partner tags, ad slots). Filled per request by the providers registered with
+ * `app.addPageChrome()`; every part is optional and rendered server-side.
+ */
+export interface PageChrome {
+  /** Classic scripts run before the app bundle, in this order (a CMP API stub must come first). */
+  earlyScripts?: readonly string[];
+  /** Scripts loaded after the app bundle (consented partner tags), deferred. */
+  scripts?: readonly string[];
+  /** `<meta>` name/content pairs for the client bundle to read. */
+  meta?: readonly { name: string; content: string }[];
+  /** Shown in the page flow before the site header (the cookie banner: no layout shift). */
+  beforeHeader?: ComponentChildren;
+  /** Shown after the main content, before the footer (an ad slot). */
+  afterMain?: ComponentChildren;
+}
+
 export interface PageContext {
   title: string;
   /** The request's CSP nonce: the page's script tag carries it. */
@@ -43,6 +61,8 @@ export interface PageContext {
   description?: string;
   /** The header links; by default those of the last app that finished booting in this process. */
   nav?: SiteNavigation;
+  /** What modules add around the page for this request. */
+  chrome?: PageChrome;
 }
 
 /**
@@ -60,7 +80,10 @@ const GUEST_NAV: readonly NavLink[] = [
   { href: '/register', label: 'Join Hearth' },
 ];
 
-const MEMBER_NAV: readonly NavLink[] = [{ href: '/account', label: 'Your account' }];
+const MEMBER_NAV: readonly NavLink[] = [
+  { href: '/messages', label: 'Messages' },
+  { href: '/account', label: 'Your account' },
+];
 
 const STAFF_NAV: readonly NavLink[] = [{ href: '/admin', label: 'Staff area' }];
 
@@ -116,6 +139,7 @@ function NavList(props: { links: readonly NavLink[]; path: string; class?: strin
 
 export function Layout(props: PageContext & { children: ComponentChildren }) {
   const navigation = props.nav ?? processNavigation;
+  const chrome = props.chrome ?? {};
   const accountLinks = props.user
     ? [...navigation.member, ...(props.user.isStaff ? navigation.staff : [])]
     : navigation.guest;
@@ -128,12 +152,22 @@ export function Layout(props: PageContext & { children: ComponentChildren }) {
         {props.description ? <meta name="description" content={props.description} /> : null}
         <link rel="icon" href={assetUrl('favicon.svg')} type="image/svg+xml" />
         <link rel="stylesheet" href={assetUrl('hearth.css')} />
+        {(chrome.meta ?? []).map((entry) => (
+          <meta key={entry.name} name={entry.name} content={entry.content} />
+        ))}
+        {(chrome.earlyScripts ?? []).map((src) => (
+          <script key={src} src={src} nonce={props.nonce}></script>
+        ))}
         <script type="module" src={assetUrl('js/app.js')} nonce={props.nonce}></script>
+        {(chrome.scripts ?? []).map((src) => (
+          <script key={src} src={src} nonce={props.nonce} defer></script>
+        ))}
       </head>
       <body>
         <a class="skip-link" href="#main">
           Skip to main content
         </a>
+        {chrome.beforeHeader}
         <header class="site-header">
           <div class="site-header__inner">
             <a class="brand" href="/">
@@ -148,6 +182,7 @@ export function Layout(props: PageContext & { children: ComponentChildren }) {
         <main id="main" class="page" tabindex={-1}>
           {props.children}
         </main>
+        {chrome.afterMain}
         <footer class="site-footer">
           <nav aria-label="Legal">
             <NavList links={FOOTER_LINKS} path={props.path} />

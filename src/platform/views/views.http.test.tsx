@@ -260,3 +260,53 @@ describeEachDialect('views: pages and assets', (current) => {
     expect(response.body).toContain('<a href="/forum">Coffeehouse</a>');
   });
 });
+
+describeEachDialect('views: chrome from modules', (current) => {
+  let app: FastifyInstance;
+  const chromeModule: HearthModule = {
+    name: 'chrome-test',
+    dataMap: {},
+    plugin: (instance) => {
+      instance.addPageChrome((request) =>
+        Promise.resolve(
+          request.headers['x-no-chrome']
+            ? null
+            : { scripts: ['/one.js'], beforeHeader: <p>One</p> },
+        ),
+      );
+      instance.addPageChrome((_request, reply) => {
+        void reply.header('x-chrome', 'two');
+        return Promise.resolve({ scripts: ['/two.js'], afterMain: <p>Two</p> });
+      });
+      instance.get('/test/chrome', (_request, reply) => reply.page('Chrome', <h1>Chrome</h1>));
+      instance.get('/api/v1/test-chrome', (request) => ({ chrome: request.pageChrome }));
+      return Promise.resolve();
+    },
+  };
+
+  beforeAll(async () => {
+    app = await buildTestApp(current(), { modules: [chromeModule] });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('merges every provider’s parts into the page, in registration order', async () => {
+    const response = await app.inject({ url: '/test/chrome' });
+    expect(response.headers['x-chrome']).toBe('two');
+    expect(response.body).toMatch(
+      /<script src="\/one\.js"[^>]*defer><\/script><script src="\/two\.js"/,
+    );
+    expect(response.body).toContain('<p>One</p><header');
+    expect(response.body).toContain('</main><p>Two</p><footer');
+    const without = await app.inject({ url: '/test/chrome', headers: { 'x-no-chrome': '1' } });
+    expect(without.body).not.toContain('<p>One</p>');
+    expect(without.body).toContain('<p>Two</p>');
+  });
+
+  it('runs no provider for API requests', async () => {
+    const response = await app.inject({ url: '/api/v1/test-chrome' });
+    expect(response.json()).toEqual({ chrome: null });
+    expect(response.headers['x-chrome']).toBeUndefined();
+  });
+});

@@ -14,6 +14,7 @@ import {
   buildNavigation,
   renderDocument,
   setProcessNavigation,
+  type PageChrome,
   type PageUser,
   type SiteNavigation,
 } from './layout.js';
@@ -36,10 +37,22 @@ export interface PageOptions {
  */
 export type ViewerResolver = (request: FastifyRequest) => Promise<PageUser | null>;
 
+/**
+ * Adds parts around every page for one request (see `PageChrome`). Modules register one at
+ * boot; the platform cannot import them. Runs before the handler of every page request (GET or
+ * HEAD outside the API), after the viewer is known, and may set headers or cookies on `reply`.
+ */
+export type PageChromeProvider = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<PageChrome | null>;
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The logged-in viewer for the page header (resolved before the handler), or null. */
     viewer: PageUser | null;
+    /** What modules add around this request's page (resolved before the handler). */
+    pageChrome: PageChrome | null;
   }
   interface FastifyReply {
     /** Sends a whole HTML page: the layout around `body`, with this request's nonce and path. */
@@ -50,6 +63,8 @@ declare module 'fastify' {
     hasPage(path: string): boolean;
     /** Sets how pages learn who is logged in when a route passes no `user` (once, at boot). */
     setViewerResolver(resolver: ViewerResolver): void;
+    /** Adds a provider of parts around every page (at boot; providers run in order). */
+    addPageChrome(provider: PageChromeProvider): void;
   }
 }
 
@@ -119,6 +134,24 @@ function registerAssetRoute(app: FastifyInstance, catalogue: AssetCatalogue): vo
   );
 }
 
+/** Two providers' parts together: lists concatenated, blocks side by side. */
+function mergeChrome(first: PageChrome | null, second: PageChrome): PageChrome {
+  if (!first) return second;
+  const list = <T>(a: readonly T[] | undefined, b: readonly T[] | undefined) => [
+    ...(a ?? []),
+    ...(b ?? []),
+  ];
+  const block = (a: ComponentChildren, b: ComponentChildren): ComponentChildren =>
+    a === undefined ? b : b === undefined ? a : [a, b];
+  return {
+    earlyScripts: list(first.earlyScripts, second.earlyScripts),
+    scripts: list(first.scripts, second.scripts),
+    meta: list(first.meta, second.meta),
+    beforeHeader: block(first.beforeHeader, second.beforeHeader),
+    afterMain: block(first.afterMain, second.afterMain),
+  };
+}
+
 async function views(app: FastifyInstance): Promise<void> {
   const catalogue = await loadAssetCatalogue();
   registerAssetRoute(app, catalogue);
@@ -135,6 +168,23 @@ async function views(app: FastifyInstance): Promise<void> {
     if (viewerResolver && request.session && !isApiPath(request.url)) {
       request.viewer = await viewerResolver(request);
     }
+  });
+
+  const chromeProviders: PageChromeProvider[] = [];
+  app.decorate('addPageChrome', (provider: PageChromeProvider) => {
+    chromeProviders.push(provider);
+  });
+  app.decorateRequest('pageChrome', null);
+  app.addHook('preHandler', async (request, reply) => {
+    if (chromeProviders.length === 0) return;
+    if (request.method !== 'GET' && request.method !== 'HEAD') return;
+    if (isApiPath(request.url) || request.url.startsWith('/assets/')) return;
+    let merged: PageChrome | null = null;
+    for (const provider of chromeProviders) {
+      const part = await provider(request, reply);
+      if (part) merged = mergeChrome(merged, part);
+    }
+    request.pageChrome = merged;
   });
 
   // Routes are final once the app is ready: the header's links are worked out once, then.
@@ -163,6 +213,7 @@ async function views(app: FastifyInstance): Promise<void> {
           user,
           ...(options.description ? { description: options.description } : {}),
           ...(navigation ? { nav: navigation } : {}),
+          ...(this.request.pageChrome ? { chrome: this.request.pageChrome } : {}),
         },
         body,
       );

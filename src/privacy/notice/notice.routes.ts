@@ -13,6 +13,7 @@ import {
   NoticeVersionResponseSchema,
   VersionParamsSchema,
 } from './notice.schemas.js';
+import { partnersInUse } from '../partners.js';
 import {
   currentNotice,
   currentNoticeVersion,
@@ -32,6 +33,7 @@ export const noticeRoutes: FastifyPluginAsync = (fastify) => {
       app.db,
       app.privacyRegistry,
       loadNoticeProse(app.config.dataDir),
+      partnersInUse(app.config),
     );
     if (result.published) app.log.info({ version: 1 }, 'published the first privacy notice');
   });

@@ -6,6 +6,7 @@ import { tablesOf, type DbExecutor } from '../../platform/db/database.js';
 import { fromDbBool, toDbBool, toDbTime } from '../../platform/db/portable.js';
 import type { PrivacyRegistry } from '../registry.js';
 import { loadNoticeProse, type NoticeProse } from './notice.prose.js';
+import type { Partner } from '../partners.js';
 import { buildNoticeSnapshot, type NoticeContent } from './notice.snapshot.js';
 import type { NoticeTables, NoticeVersionsTable } from './notice.tables.js';
 
@@ -70,6 +71,8 @@ export interface PublishOptions {
   prose?: NoticeProse;
   /** The publication time; now by default. */
   at?: Date;
+  /** The partners in use (`partnersInUse(config)`); the whole registry when absent. */
+  partners?: readonly Partner[];
 }
 
 const MAX_PUBLISH_ATTEMPTS = 10;
@@ -85,7 +88,11 @@ export async function publishNotice(
   options: PublishOptions,
 ): Promise<NoticeVersion> {
   const summary = normaliseSummary(options.summary);
-  const content = buildNoticeSnapshot(registry, options.prose ?? loadNoticeProse());
+  const content = buildNoticeSnapshot(
+    registry,
+    options.prose ?? loadNoticeProse(),
+    options.partners,
+  );
   const row = {
     published_at: toDbTime(options.at ?? new Date()),
     summary,
@@ -118,6 +125,7 @@ export async function ensureNoticePublished(
   db: DbExecutor,
   registry: PrivacyRegistry,
   prose?: NoticeProse,
+  partners?: readonly Partner[],
 ): Promise<{ published: boolean; version: number }> {
   const notices = tablesOf<NoticeTables>(db);
   const existing = await notices
@@ -127,7 +135,7 @@ export async function ensureNoticePublished(
     .limit(1)
     .executeTakeFirst();
   if (existing) return { published: false, version: Number(existing.version) };
-  const content = buildNoticeSnapshot(registry, prose ?? loadNoticeProse());
+  const content = buildNoticeSnapshot(registry, prose ?? loadNoticeProse(), partners);
   const inserted = await notices
     .insertInto('privacy_notice_versions')
     .values({

@@ -2,6 +2,7 @@
  * The client bundle every page loads (as a module, with the request's CSP nonce). Progressive
  * enhancement only: every page and form works without it.
  */
+import { enhanceCookieChoices } from '../cookie-choices.js';
 import { preventDoubleSubmit } from '../double-submit.js';
 import { enhanceErrorSummary } from '../error-summary.js';
 
@@ -11,3 +12,4 @@ document.documentElement.classList.add('js-enabled');
 
 enhanceErrorSummary(document);
 preventDoubleSubmit(document, window);
+enhanceCookieChoices(document, window);
