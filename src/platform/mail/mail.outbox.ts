@@ -162,7 +162,7 @@ const OUTBOX_ARRAY_CHUNK = 5_000;
  * PostgreSQL: the rows travel as one array per column (`unnest`), thirteen parameters per
  * statement instead of thirteen per row, so a batch is not cut to fit the parameter limit and
  * the server parses and plans one short statement instead of a VALUES list of thousands of
- * placeholders (part of bringing a 100,000-subscriber edition under 30 s, bench/newsletters.ts).
+ * bind parameters (part of bringing a 100,000-subscriber edition under 30 s, bench/newsletters.ts).
  */
 async function insertOutboxArrays(
   db: Kysely<MailTables>,

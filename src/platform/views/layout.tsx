@@ -38,7 +38,10 @@ export interface SiteNavigation {
  * `app.addPageChrome()`; every part is optional and rendered server-side.
  */
 export interface PageChrome {
-  /** Classic scripts run before the app bundle, in this order (a CMP API stub must come first). */
+  /**
+   * Classic scripts run before the app bundle, in this order: the IAB CMP API (`__tcfapi`,
+   * which queues calls until its data arrives) must exist before any partner tag asks for it.
+   */
   earlyScripts?: readonly string[];
   /** Scripts loaded after the app bundle (consented partner tags), deferred. */
   scripts?: readonly string[];
