@@ -14,7 +14,7 @@ import {
   type DatabaseHandle,
   type Dialect,
 } from '../../src/platform/db/database.js';
-import { migrateToLatest } from '../../src/platform/db/migrator.js';
+import { MigrationFailedError, migrateToLatest } from '../../src/platform/db/migrator.js';
 import { makeTempDir } from './config.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? '';
@@ -47,19 +47,21 @@ export interface CreateTestDatabaseOptions {
 }
 
 /**
- * Kysely's migrator looks for its bookkeeping tables by listing every schema's tables; on a
- * PostgreSQL shared by parallel test files, a schema or table dropped by another file in the
- * middle of that listing makes it fail (undefined schema or table). Such a failure happens
- * before any migration runs, so trying again is safe.
+ * Kysely's migrator looks for its bookkeeping tables by listing every schema's tables (and each
+ * column's serial sequence); on a PostgreSQL shared by parallel test files, a schema, table or
+ * column dropped by another file in the middle of that listing makes it fail (undefined schema,
+ * table or column). Such a failure happens before any migration runs (the error names no
+ * migration), so trying again is safe; a failure inside a migration is thrown at once.
  */
-async function migrateWithRetry(db: Database, folders: readonly string[]): Promise<void> {
+export async function retryCatalogRace<T>(step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await migrateToLatest(db, folders);
-      return;
+      return await step();
     } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code;
-      if (attempt >= 3 || (code !== '3F000' && code !== '42P01')) throw error;
+      const beforeAnyMigration =
+        error instanceof MigrationFailedError && error.migration === undefined;
+      if (attempt >= 5 || !beforeAnyMigration) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
   }
 }
@@ -86,7 +88,7 @@ export async function createTestDatabase(
   const handle = open();
   const others: DatabaseHandle[] = [];
   if (options.migrate !== false) {
-    await migrateWithRetry(handle.db, options.extraMigrationFolders ?? []);
+    await retryCatalogRace(() => migrateToLatest(handle.db, options.extraMigrationFolders ?? []));
   }
   return {
     dialect,

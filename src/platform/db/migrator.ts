@@ -97,10 +97,6 @@ export async function migrateDown<T>(db: Kysely<T>, steps = 1): Promise<string[]
   return undone;
 }
 
-export async function migrateAllDown<T>(db: Kysely<T>): Promise<string[]> {
-  return migrateDown(db, Number.MAX_SAFE_INTEGER);
-}
-
 export async function migrationStatus<T>(
   db: Kysely<T>,
 ): Promise<{ name: string; executedAt: Date | null }[]> {
