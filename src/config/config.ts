@@ -82,6 +82,11 @@ export interface Config {
    * and switch in the cookie settings. Off by default, so a fresh install shows no demo adverts.
    */
   demoAds: boolean;
+  /**
+   * Megabytes of rendered thread pages the forum keeps for visitors who are not logged in;
+   * 0 renders every page afresh.
+   */
+  forumPageCacheMb: number;
 }
 
 export class ConfigError extends Error {
@@ -405,5 +410,6 @@ export function loadConfig(env: Env = process.env): Config {
     oidcProviders: readOidcProviders(env),
     tcf: readTcf(env),
     demoAds: readBool(env, 'DEMO_ADS', false),
+    forumPageCacheMb: readInt(env, 'FORUM_PAGE_CACHE_MB', 64, 0, 65_536),
   };
 }

@@ -13,6 +13,7 @@ import {
   type FormValues,
 } from '../../platform/views/form-input.js';
 import { Button, ErrorSummary, Field, Form, Select, valueOf } from '../../platform/views/forms.js';
+import { RenderedHtml, renderFragment } from '../../platform/views/layout.js';
 import {
   getCurrentMember,
   memberOnly,
@@ -33,12 +34,17 @@ import {
   pageOfPosition,
   postHref,
   readPost,
+  readPageOfThread,
   readThreadPage,
   searchForum,
   setLike,
   SEARCH_PAGE_SIZE,
+  threadPageNumber,
+  threadVisibleTo,
   type Actor,
 } from './forum.service.js';
+import { RenderedPageCache, threadStamp } from './forum.page-cache.js';
+import { selectThread } from './forum.queries.js';
 import {
   CategoryList,
   FORUM_PAGE,
@@ -81,6 +87,7 @@ async function saving<T>(
 
 export const forumPages: FastifyPluginAsync = (app) => {
   const format = timeFormatter(app.config.timezone);
+  const visitorPages = new RenderedPageCache(app.config.forumPageCacheMb * 1024 * 1024);
 
   const memberOf = async (request: FastifyRequest): Promise<CurrentMember> => {
     const member = await getCurrentMember(request);
@@ -167,22 +174,29 @@ export const forumPages: FastifyPluginAsync = (app) => {
     async (request, reply) => {
       const member = await getCurrentMember(request);
       const actor = actorOf(member);
-      const threadPage = await readThreadPage(
-        app.db,
-        request.params.id,
-        pageNumber(request.query.page),
-        actor,
-      );
-      if (!threadPage) throw new AppError('not_found', 'There is no such thread.');
-      const { thread, page } = threadPage;
-      return reply.page(
-        threadPageTitle(thread.title, page),
+      const thread = await selectThread(app.db, request.params.id);
+      if (!thread || !threadVisibleTo(thread, actor)) {
+        throw new AppError('not_found', 'There is no such thread.');
+      }
+      const page = threadPageNumber(thread, pageNumber(request.query.page));
+      const title = threadPageTitle(thread.title, page);
+      const render = async () => (
         <ThreadPageBody
-          threadPage={threadPage}
+          threadPage={await readPageOfThread(app.db, thread, page, actor)}
           viewer={viewerOf(member, request)}
           format={format}
-        />,
+        />
       );
+      if (member) return reply.page(title, await render());
+      // A visitor's page is the same for every visitor: kept rendered until the thread changes.
+      const key = `${thread.id}:${page}`;
+      const stamp = threadStamp(thread);
+      let body = visitorPages.get(key, stamp);
+      if (body === undefined) {
+        body = renderFragment(await render()).html;
+        visitorPages.set(key, stamp, body);
+      }
+      return reply.page(title, new RenderedHtml(body));
     },
   );
 

@@ -46,6 +46,11 @@ export const forumDataMap: DataMap = {
       is_hidden: 'system.state',
       created_at: 'system.time',
       last_posted_at: 'system.time',
+      revision: {
+        category: 'system.state',
+        description:
+          'A counter the database moves on when anything shown on the thread changes, so that pages kept for visitors are rendered again.',
+      },
     },
     erasure: { anonymise: { author_id: null, author_name: FORMER_MEMBER } },
     retention: [{ keep: 'while-published' }],

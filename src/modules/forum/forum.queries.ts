@@ -134,6 +134,7 @@ export interface ThreadRow {
   is_hidden: number;
   created_at: string;
   last_posted_at: string;
+  revision: number;
 }
 
 const threadQuery = precompiledQuery(['threadId'], (db, values) =>
@@ -152,6 +153,7 @@ const threadQuery = precompiledQuery(['threadId'], (db, values) =>
       't.is_hidden',
       't.created_at',
       't.last_posted_at',
+      't.revision',
     ])
     .where('t.id', '=', fixedPlanValue<string>(values.threadId, 'text')),
 );

@@ -580,13 +580,34 @@ export async function readThreadPage(
   now: Date = new Date(),
 ): Promise<ThreadPage | undefined> {
   const thread = await selectThread(db, threadId);
-  if (!thread || (thread.is_hidden === 1 && !viewer?.isModerator)) return undefined;
+  if (!thread || !threadVisibleTo(thread, viewer)) return undefined;
+  return readPageOfThread(db, thread, page, viewer, now);
+}
+
+export function threadVisibleTo(thread: ThreadRow, viewer: Actor | null): boolean {
+  return thread.is_hidden === 0 || viewer?.isModerator === true;
+}
+
+/** The page number actually shown for a requested one: 1 to the thread's last page. */
+export function threadPageNumber(thread: ThreadRow, page: number): number {
   const pageCount = Math.max(1, Math.ceil(thread.post_count / POSTS_PER_PAGE));
-  const current = Math.min(Math.max(1, page), pageCount);
+  return Math.min(Math.max(1, page), pageCount);
+}
+
+/** A page of a thread already read (and found visible to the viewer). */
+export async function readPageOfThread(
+  db: DbExecutor,
+  thread: ThreadRow,
+  page: number,
+  viewer: Actor | null,
+  now: Date = new Date(),
+): Promise<ThreadPage> {
+  const pageCount = Math.max(1, Math.ceil(thread.post_count / POSTS_PER_PAGE));
+  const current = threadPageNumber(thread, page);
   const first = (current - 1) * POSTS_PER_PAGE + 1;
   const rows = await selectPostsByPosition(
     db,
-    threadId,
+    thread.id,
     first,
     first + POSTS_PER_PAGE - 1,
     viewer?.id ?? null,
@@ -608,7 +629,7 @@ export async function listPosts(
   now: Date = new Date(),
 ): Promise<{ thread: ThreadRow; items: PostView[]; nextPosition?: number } | undefined> {
   const thread = await selectThread(db, threadId);
-  if (!thread || (thread.is_hidden === 1 && !viewer?.isModerator)) return undefined;
+  if (!thread || !threadVisibleTo(thread, viewer)) return undefined;
   const rows = await selectPostsByPosition(
     db,
     threadId,

@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 /** Kysely types of the forum tables (migration 20261129_0050_forum). */
 
 export interface ForumCategoriesTable {
@@ -20,6 +21,8 @@ export interface ForumThreadsTable {
   is_hidden: number;
   created_at: string;
   last_posted_at: string;
+  /** Moved on by database triggers when anything shown on the thread changes (migration 0090). */
+  revision: Generated<number>;
 }
 
 export interface ForumPostsTable {

@@ -140,7 +140,21 @@ function NavList(props: { links: readonly NavLink[]; path: string; class?: strin
   );
 }
 
-export function Layout(props: PageContext & { children: ComponentChildren }) {
+/**
+ * A page's main content already rendered to HTML by the module (kept and served again, as the
+ * forum does for visitors' thread pages). Only HTML that Hearth's own components rendered goes
+ * in here: it is placed in the page as it is.
+ */
+export class RenderedHtml {
+  constructor(readonly html: string) {}
+}
+
+/** Renders a component tree to HTML once, to keep as `RenderedHtml`. */
+export function renderFragment(body: ComponentChildren): RenderedHtml {
+  return new RenderedHtml(renderToString(<>{body}</>));
+}
+
+export function Layout(props: PageContext & { children: ComponentChildren | RenderedHtml }) {
   const navigation = props.nav ?? processNavigation;
   const chrome = props.chrome ?? {};
   const accountLinks = props.user
@@ -182,9 +196,18 @@ export function Layout(props: PageContext & { children: ComponentChildren }) {
             </nav>
           </div>
         </header>
-        <main id="main" class="page" tabindex={-1}>
-          {props.children}
-        </main>
+        {props.children instanceof RenderedHtml ? (
+          <main
+            id="main"
+            class="page"
+            tabindex={-1}
+            dangerouslySetInnerHTML={{ __html: props.children.html }}
+          />
+        ) : (
+          <main id="main" class="page" tabindex={-1}>
+            {props.children}
+          </main>
+        )}
         {chrome.afterMain}
         <footer class="site-footer">
           <nav aria-label="Legal">
@@ -198,6 +221,9 @@ export function Layout(props: PageContext & { children: ComponentChildren }) {
 }
 
 /** A whole HTML document for a page. */
-export function renderDocument(context: PageContext, body: ComponentChildren): string {
+export function renderDocument(
+  context: PageContext,
+  body: ComponentChildren | RenderedHtml,
+): string {
   return `<!doctype html>${renderToString(<Layout {...context}>{body}</Layout>)}`;
 }

@@ -13,6 +13,7 @@ import type { FieldErrors } from './form-input.js';
 import {
   buildNavigation,
   renderDocument,
+  type RenderedHtml,
   setProcessNavigation,
   type PageChrome,
   type PageUser,
@@ -56,7 +57,11 @@ declare module 'fastify' {
   }
   interface FastifyReply {
     /** Sends a whole HTML page: the layout around `body`, with this request's nonce and path. */
-    page(title: string, body: ComponentChildren, options?: PageOptions): FastifyReply;
+    page(
+      title: string,
+      body: ComponentChildren | RenderedHtml,
+      options?: PageOptions,
+    ): FastifyReply;
   }
   interface FastifyInstance {
     /** True when the app serves an HTML page (a GET route) at exactly this path. */
@@ -200,7 +205,7 @@ async function views(app: FastifyInstance): Promise<void> {
     function page(
       this: FastifyReply,
       title: string,
-      body: ComponentChildren,
+      body: ComponentChildren | RenderedHtml,
       options: PageOptions = {},
     ): FastifyReply {
       const hasErrors = options.errors !== undefined && Object.keys(options.errors).length > 0;
