@@ -84,8 +84,9 @@ const HEAVY_MEMBER_EXTRAS: ((
   },
 ];
 
-function benchConfig(dataDir: string): Config {
+function benchConfig(dataDir: string, extra: Record<string, string> = {}): Config {
   return loadConfig({
+    ...extra,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     RATE_LIMIT_MAX: '10000000',
@@ -322,6 +323,12 @@ async function serve(dataDir: string, sampleThreadId: string): Promise<void> {
   // Request logs are produced and serialised as in production, then dropped.
   const hearth = await buildApp(config, { database: handle, logStream: { write() {} } });
   await hearth.listen({ host: '127.0.0.1', port: 0 });
+  // The same app with no kept pages: every visitor's page read and rendered afresh.
+  const uncached = await buildApp(benchConfig(dataDir, { FORUM_PAGE_CACHE_MB: '0' }), {
+    database: handle,
+    logStream: { write() {} },
+  });
+  await uncached.listen({ host: '127.0.0.1', port: 0 });
 
   // The reference renders what Hearth renders for a visitor: the same layout, navigation and
   // thread components, over the same 20 posts read once, with a fresh nonce per request.
@@ -352,10 +359,10 @@ async function serve(dataDir: string, sampleThreadId: string): Promise<void> {
     throw new Error('server has no port');
   };
   process.stdout.write(
-    `${JSON.stringify({ hearth: portOf(hearth), reference: portOf(reference) })}\n`,
+    `${JSON.stringify({ hearth: portOf(hearth), uncached: portOf(uncached), reference: portOf(reference) })}\n`,
   );
   process.once('SIGTERM', () => {
-    void Promise.all([hearth.close(), reference.close()]).finally(() => {
+    void Promise.all([hearth.close(), uncached.close(), reference.close()]).finally(() => {
       void handle.destroy().finally(() => process.exit(0));
     });
   });
@@ -501,9 +508,14 @@ async function main(): Promise<void> {
     );
 
     const server = spawnSelf(['--serve', dataDir, seeded.sampleThreadId]);
-    const ports = JSON.parse(await server.firstLine) as { hearth: number; reference: number };
+    const ports = JSON.parse(await server.firstLine) as {
+      hearth: number;
+      uncached: number;
+      reference: number;
+    };
     const pid = server.child.pid as number;
     const hearthBase = `http://127.0.0.1:${ports.hearth}`;
+    const uncachedBase = `http://127.0.0.1:${ports.uncached}`;
     const referenceUrl = `http://127.0.0.1:${ports.reference}/`;
     const samplePath = `/forum/threads/${seeded.sampleThreadId}`;
 
@@ -516,8 +528,8 @@ async function main(): Promise<void> {
     }
 
     let threadIndex = 0;
-    const threadPageOptions = (duration: number): autocannon.Options => ({
-      url: hearthBase,
+    const threadPageOptions = (duration: number, base = hearthBase): autocannon.Options => ({
+      url: base,
       connections: CONNECTIONS,
       duration,
       requests: [
@@ -538,15 +550,25 @@ async function main(): Promise<void> {
 
     await run(referenceOptions(WARMUP_SECONDS));
     await run(threadPageOptions(WARMUP_SECONDS));
-    const rounds: { hearth: Round[]; reference: Round[] } = { hearth: [], reference: [] };
+    await run(threadPageOptions(WARMUP_SECONDS, uncachedBase));
+    const rounds: { hearth: Round[]; uncached: Round[]; reference: Round[] } = {
+      hearth: [],
+      uncached: [],
+      reference: [],
+    };
+    const scenario = {
+      hearth: () => threadPageOptions(SECONDS),
+      uncached: () => threadPageOptions(SECONDS, uncachedBase),
+      reference: () => referenceOptions(SECONDS),
+    };
     for (let index = 0; index < ROUNDS; index += 1) {
       const order =
-        index % 2 === 0 ? (['reference', 'hearth'] as const) : (['hearth', 'reference'] as const);
+        index % 2 === 0
+          ? (['reference', 'hearth', 'uncached'] as const)
+          : (['uncached', 'hearth', 'reference'] as const);
       for (const key of order) {
         const cpuBefore = cpuMillisecondsOf(pid);
-        const measured = await run(
-          key === 'hearth' ? threadPageOptions(SECONDS) : referenceOptions(SECONDS),
-        );
+        const measured = await run(scenario[key]());
         const result = round(measured, cpuMillisecondsOf(pid) - cpuBefore);
         rounds[key].push(result);
         process.stderr.write(
@@ -560,11 +582,10 @@ async function main(): Promise<void> {
     const replyBodies = Array.from({ length: 50 }, (_, index) =>
       JSON.stringify({ body: markdownBody(random(1000 + index)) }),
     );
-    const replyCpuBefore = cpuMillisecondsOf(pid);
-    const replies = await run({
+    const replyOptions = (duration: number): autocannon.Options => ({
       url: hearthBase,
       connections: CONNECTIONS,
-      duration: SECONDS * 2,
+      duration,
       requests: [
         {
           method: 'POST',
@@ -584,6 +605,10 @@ async function main(): Promise<void> {
         },
       ],
     });
+    // Warmed up like the page scenarios (the replies made then are not counted).
+    await run(replyOptions(WARMUP_SECONDS));
+    const replyCpuBefore = cpuMillisecondsOf(pid);
+    const replies = await run(replyOptions(SECONDS * 2));
     const replyCpu =
       (cpuMillisecondsOf(pid) - replyCpuBefore) / Math.max(1, replies.requests.total);
     const serverPeak = peakRssMegabytes(pid);
@@ -612,6 +637,12 @@ async function main(): Promise<void> {
       p99: median(rounds.hearth.map((each) => each.p99)),
       cpu: median(rounds.hearth.map((each) => each.cpuPerRequest)),
     };
+    const uncached = {
+      requestsPerSecond: median(rounds.uncached.map((each) => each.requestsPerSecond)),
+      p50: median(rounds.uncached.map((each) => each.p50)),
+      p99: median(rounds.uncached.map((each) => each.p99)),
+      cpu: median(rounds.uncached.map((each) => each.cpuPerRequest)),
+    };
     const reference = {
       requestsPerSecond: median(rounds.reference.map((each) => each.requestsPerSecond)),
       p50: median(rounds.reference.map((each) => each.p50)),
@@ -619,6 +650,7 @@ async function main(): Promise<void> {
       cpu: median(rounds.reference.map((each) => each.cpuPerRequest)),
     };
     const ratio = hearth.requestsPerSecond / reference.requestsPerSecond;
+    const uncachedRatio = uncached.requestsPerSecond / reference.requestsPerSecond;
     const postsPerSecond = replies.requests.average;
     const cpus = os.cpus();
     const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -633,13 +665,15 @@ async function main(): Promise<void> {
       '|---|---:|---:|---:|---:|---:|---|',
       `| reference: bare Fastify route rendering the same page (same components, same 20 posts, no database) | ${format(reference.requestsPerSecond)} | ${format(reference.p50)} | ${format(reference.p99)} | ${format(reference.cpu, 2)} | ${format(Buffer.byteLength(referenceHtml))} | ${rounds.reference.map((each) => format(each.requestsPerSecond)).join(', ')} |`,
       `| Hearth \`/forum/threads/:id\`, rotating over all ${format(THREADS)} threads | ${format(hearth.requestsPerSecond)} | ${format(hearth.p50)} | ${format(hearth.p99)} | ${format(hearth.cpu, 2)} | ${format(Buffer.byteLength(hearthHtml))} | ${rounds.hearth.map((each) => format(each.requestsPerSecond)).join(', ')} |`,
+      `| the same app with \`FORUM_PAGE_CACHE_MB=0\`: every page read and rendered afresh | ${format(uncached.requestsPerSecond)} | ${format(uncached.p50)} | ${format(uncached.p99)} | ${format(uncached.cpu, 2)} | ${format(Buffer.byteLength(hearthHtml))} | ${rounds.uncached.map((each) => format(each.requestsPerSecond)).join(', ')} |`,
       '',
       `- Ratio to the reference: **${format(ratio * 100, 1)} %** (target ≥ 40 %: ${verdict(ratio >= 0.4)}); by server CPU per request, which the machine's other load disturbs less: ${format((reference.cpu / hearth.cpu) * 100, 1)} %.`,
+      `- Hearth serves a visitor's thread page from its kept pages while the thread is unchanged (checked against the thread row on every request; \`forum.page-cache.ts\`); the warm-up reads every thread once. Without kept pages: ${format(uncachedRatio * 100, 1)} % of the reference.`,
       `- Absolute: **${format(hearth.requestsPerSecond)} req/s** (target ≥ 2,350 on a quiet machine: ${verdict(hearth.requestsPerSecond >= 2350)}; NodeBB 4.11: 117 req/s).`,
       '',
       '## Members replying through the API',
       '',
-      `- ${CONNECTIONS} connections, ${REPLYING_MEMBERS} members in rotation (Bearer tokens), random threads, ${SECONDS * 2} s: **${format(postsPerSecond)} posts/s**, ${format(replyCpu, 2)} ms of server CPU per reply (p50 ${format(replies.latency.p50)} ms, p99 ${format(replies.latency.p99)} ms; ${format(replies.requests.total)} replies, every one 201). Target ≥ 1,000: ${verdict(postsPerSecond >= 1000)} (NodeBB: 96).`,
+      `- ${CONNECTIONS} connections, ${REPLYING_MEMBERS} members in rotation (Bearer tokens), random threads, ${SECONDS * 2} s after a ${WARMUP_SECONDS} s warm-up: **${format(postsPerSecond)} posts/s**, ${format(replyCpu, 2)} ms of server CPU per reply (p50 ${format(replies.latency.p50)} ms, p99 ${format(replies.latency.p99)} ms; ${format(replies.requests.total)} replies, every one 201). Target ≥ 1,000: ${verdict(postsPerSecond >= 1000)} (NodeBB: 96).`,
       '',
       `## Export and erasure of the member with ${format(HEAVY_MEMBER_POSTS)} posts and ${format(HEAVY_MEMBER_MESSAGES)} messages`,
       '',

@@ -47,11 +47,10 @@ export interface CreateTestDatabaseOptions {
 }
 
 /**
- * Kysely's migrator looks for its bookkeeping tables by listing every schema's tables (and each
- * column's serial sequence); on a PostgreSQL shared by parallel test files, a schema, table or
- * column dropped by another file in the middle of that listing makes it fail (undefined schema,
- * table or column). Such a failure happens before any migration runs (the error names no
- * migration), so trying again is safe; a failure inside a migration is thrown at once.
+ * A migration run that fails before any migration starts (the error names none) is tried
+ * again: nothing was changed yet. migrator.ts reads only the current schema's tables, so other
+ * test files' DDL on the shared PostgreSQL no longer breaks its catalogue listing (it did with
+ * Kysely's own introspector); this keeps a passing hiccup on a loaded machine from failing a file.
  */
 export async function retryCatalogRace<T>(step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {

@@ -1,6 +1,11 @@
 /** Queries on the accounts tables: functions of the data, no business rules (STYLE.md point 6). */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { tablesOf, type DbExecutor } from '../../platform/db/database.js';
+import {
+  fixedPlanValue,
+  precompiledQuery,
+  tablesOf,
+  type DbExecutor,
+} from '../../platform/db/database.js';
 import type { AccountsTables, Role, UsersTable } from './accounts.tables.js';
 
 /** An account row as read. */
@@ -11,12 +16,17 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export async function findUserById(db: DbExecutor, id: string): Promise<User | undefined> {
-  return tablesOf<AccountsTables>(db)
+// Read on every member's request and again for the name on new content: compiled once, and
+// planned once (fixedPlanValue).
+const userByIdQuery = precompiledQuery(['id'], (db, values) =>
+  tablesOf<AccountsTables>(db)
     .selectFrom('accounts_users')
     .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+    .where('id', '=', fixedPlanValue<string>(values.id, 'text')),
+);
+
+export async function findUserById(db: DbExecutor, id: string): Promise<User | undefined> {
+  return (await userByIdQuery(db, { id })).rows[0];
 }
 
 export async function findUserByEmail(db: DbExecutor, email: string): Promise<User | undefined> {

@@ -2,7 +2,7 @@
  * Thread pages as a visitor who is not logged in sees them, kept rendered so that reading one
  * again costs the thread row's lookup and no rendering.
  *
- * Each kept page carries a stamp made from the thread row (its revision, which database
+ * Each kept page carries a stamp made from the thread row (its page version, which database
  * triggers move on whenever a post, a like or a quoted post on it changes, plus the title, the
  * category, the post count and the hidden flag). A page is served again only while the row read
  * for this request gives the same stamp, so a change made by any process (the worker's erasure,
@@ -68,10 +68,10 @@ export class RenderedPageCache {
   }
 }
 
-/** What a visitor's page of the thread shows from the thread row itself, and its revision. */
+/** What a visitor's page of the thread shows from the thread row itself, and its page version. */
 export function threadStamp(thread: ThreadRow): string {
   return [
-    thread.revision,
+    thread.page_version,
     thread.post_count,
     thread.is_hidden,
     thread.last_posted_at,

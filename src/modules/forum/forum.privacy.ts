@@ -46,7 +46,7 @@ export const forumDataMap: DataMap = {
       is_hidden: 'system.state',
       created_at: 'system.time',
       last_posted_at: 'system.time',
-      revision: {
+      page_version: {
         category: 'system.state',
         description:
           'A counter the database moves on when anything shown on the thread changes, so that pages kept for visitors are rendered again.',

@@ -134,7 +134,7 @@ export interface ThreadRow {
   is_hidden: number;
   created_at: string;
   last_posted_at: string;
-  revision: number;
+  page_version: number;
 }
 
 const threadQuery = precompiledQuery(['threadId'], (db, values) =>
@@ -153,7 +153,7 @@ const threadQuery = precompiledQuery(['threadId'], (db, values) =>
       't.is_hidden',
       't.created_at',
       't.last_posted_at',
-      't.revision',
+      't.page_version',
     ])
     .where('t.id', '=', fixedPlanValue<string>(values.threadId, 'text')),
 );

@@ -22,7 +22,7 @@ export interface ForumThreadsTable {
   created_at: string;
   last_posted_at: string;
   /** Moved on by database triggers when anything shown on the thread changes (migration 0090). */
-  revision: Generated<number>;
+  page_version: Generated<number>;
 }
 
 export interface ForumPostsTable {

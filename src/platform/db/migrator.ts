@@ -11,6 +11,7 @@ import { dialectOf } from './database.js';
 import {
   Migrator,
   sql,
+  type DatabaseIntrospector,
   type Kysely,
   type Migration,
   type MigrationProvider,
@@ -39,6 +40,35 @@ export class FolderMigrationProvider implements MigrationProvider {
   }
 }
 
+/**
+ * Kysely's migrator only asks whether its two bookkeeping tables exist. On PostgreSQL its own
+ * introspector answers by listing every column of every table in every schema of the database,
+ * calling a function per column that fails when another installation (or a parallel test) drops
+ * that table during the listing. This one reads the current schema's table names from the
+ * catalogue, with no per-object function, so another schema's DDL cannot make it fail.
+ */
+function withSchemaIntrospection<T>(db: Kysely<T>, schema: string): Kysely<T> {
+  const getTables = async () =>
+    (
+      await sql<{ name: string; kind: string }>`select c.relname as name, c.relkind as kind
+        from pg_catalog.pg_class c
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v', 'm')`.execute(db)
+    ).rows.map((row) => ({ name: row.name, schema, isView: row.kind === 'v', columns: [] }));
+  const introspection: DatabaseIntrospector = {
+    getSchemas: () => db.introspection.getSchemas(),
+    getTables,
+    getMetadata: async () => ({ tables: await getTables() }),
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+}
+
 export async function createMigrator<T>(
   db: Kysely<T>,
   extraFolders: readonly string[] = [],
@@ -51,7 +81,7 @@ export async function createMigrator<T>(
           ?.schema
       : undefined;
   return new Migrator({
-    db,
+    db: schema ? withSchemaIntrospection(db, schema) : db,
     provider: new FolderMigrationProvider([MIGRATIONS_DIR, ...extraFolders]),
     // Tests add fixture migrations from another folder that sort among the app's own.
     allowUnorderedMigrations: extraFolders.length > 0,

@@ -19,7 +19,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { tablesOf, type DbExecutor } from '../../platform/db/database.js';
+import { dialectOf, tablesOf, type DbExecutor } from '../../platform/db/database.js';
+import { inGroupCommit } from '../../platform/db/group-commit.js';
 import { nowTime, toNumber } from '../../platform/db/portable.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { ErasureTables } from '../erasure/erasure.tables.js';
@@ -51,13 +52,15 @@ export interface AuditAppendResult {
 
 /**
  * Runs `work` in the caller's transaction when `db` is one, otherwise in a new one: services
- * that must commit together with their audit entry call this.
+ * that must commit together with their audit entry call this. On SQLite, work arriving while
+ * another transaction runs shares the next commit (group-commit.ts).
  */
 export async function inTransaction<T>(
   db: DbExecutor,
   work: (trx: DbExecutor) => Promise<T>,
 ): Promise<T> {
   if (db.isTransaction) return work(db);
+  if (dialectOf(db) === 'sqlite') return inGroupCommit(db, work);
   return db.transaction().execute((trx) => work(trx));
 }
 
