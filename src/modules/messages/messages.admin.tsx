@@ -18,7 +18,14 @@ import { Button, ErrorSummary, Field, Form, valueOf } from '../../platform/views
 import type { PublishedTable } from '../../privacy/aggregates.js';
 import { getCurrentMember, rolesOnly, type CurrentMember, type Role } from '../accounts/index.js';
 import { AdminShell, navigationFor } from '../admin/index.js';
-import { BodyText, failureOf, When } from './messages.pages.js';
+import {
+  BodyText,
+  formPageOptions,
+  formProps,
+  formStateAfter,
+  When,
+  type FormState,
+} from './messages.pages.js';
 import { STATISTICS_UNIT } from './messages.routes.js';
 import { listStaffAccess } from './messages.staff-access.js';
 import {
@@ -508,7 +515,7 @@ export const messagesAdminPages: FastifyPluginAsync = (app) => {
     request: FastifyRequest,
     reply: FastifyReply,
     member: CurrentMember,
-    form: { values?: FormValues; errors?: FieldErrors; formError?: string; status?: number } = {},
+    form: FormState = {},
   ) => {
     const view = await readCaseAsSupporter(app.db, member.id, caseId(request));
     const done = (request.query as Record<string, unknown>).done;
@@ -525,14 +532,9 @@ export const messagesAdminPages: FastifyPluginAsync = (app) => {
         notice={
           form.errors || form.formError || typeof done !== 'string' ? null : (NOTICES[done] ?? null)
         }
-        {...(form.values ? { values: form.values } : {})}
-        errors={form.errors}
-        formError={form.formError}
+        {...formProps(form)}
       />,
-      {
-        ...(form.errors ? { errors: form.errors } : {}),
-        ...(form.status !== undefined ? { status: form.status } : {}),
-      },
+      formPageOptions(form),
     );
   };
 
@@ -553,13 +555,7 @@ export const messagesAdminPages: FastifyPluginAsync = (app) => {
         await action(member, values, id);
       } catch (error) {
         if (isAppError(error) && error.code === 'not_found') throw error;
-        const failure = failureOf(error);
-        return showCase(request, reply, member, {
-          values,
-          errors: failure.errors,
-          ...(failure.formError ? { formError: failure.formError } : {}),
-          status: failure.status,
-        });
+        return showCase(request, reply, member, formStateAfter(values, error));
       }
       return reply.redirect(`/admin/support/${encodeURIComponent(id)}?done=${done}`, 303);
     };

@@ -591,6 +591,42 @@ export function failureOf(error: unknown): {
   };
 }
 
+/** What a page with a form shows again after a mistake. */
+export interface FormState {
+  values?: FormValues;
+  errors?: FieldErrors;
+  formError?: string;
+  status?: number;
+}
+
+/** The form state after a write with these values failed with `error` (see failureOf). */
+export function formStateAfter(values: FormValues, error: unknown): FormState {
+  const failure = failureOf(error);
+  return {
+    values,
+    errors: failure.errors,
+    ...(failure.formError ? { formError: failure.formError } : {}),
+    status: failure.status,
+  };
+}
+
+/** The form's props for a page component. */
+export function formProps(form: FormState) {
+  return {
+    ...(form.values ? { values: form.values } : {}),
+    errors: form.errors,
+    formError: form.formError,
+  };
+}
+
+/** `send`'s page options for a form state. */
+export function formPageOptions(form: FormState) {
+  return {
+    ...(form.errors ? { errors: form.errors } : {}),
+    ...(form.status !== undefined ? { status: form.status } : {}),
+  };
+}
+
 export const messagesPages: FastifyPluginAsync = (app) => {
   const timezone = app.config.timezone;
 
@@ -685,7 +721,7 @@ export const messagesPages: FastifyPluginAsync = (app) => {
     request: FastifyRequest,
     reply: FastifyReply,
     member: CurrentMember,
-    form: { values?: FormValues; errors?: FieldErrors; formError?: string; status?: number } = {},
+    form: FormState = {},
   ) => {
     const query = request.query as Record<string, unknown>;
     const before = typeof query.before === 'string' ? Number(query.before) : Number.NaN;
@@ -701,14 +737,9 @@ export const messagesPages: FastifyPluginAsync = (app) => {
         csrfToken={request.csrfToken()}
         timezone={timezone}
         notice={form.errors || form.formError ? null : noticeFrom(request)}
-        {...(form.values ? { values: form.values } : {})}
-        errors={form.errors}
-        formError={form.formError}
+        {...formProps(form)}
       />,
-      {
-        ...(form.errors ? { errors: form.errors } : {}),
-        ...(form.status !== undefined ? { status: form.status } : {}),
-      },
+      formPageOptions(form),
     );
   };
 
@@ -734,13 +765,7 @@ export const messagesPages: FastifyPluginAsync = (app) => {
         303,
       );
     } catch (error) {
-      const failure = failureOf(error);
-      return showConversation(request, reply, member, {
-        values,
-        errors: failure.errors,
-        ...(failure.formError ? { formError: failure.formError } : {}),
-        status: failure.status,
-      });
+      return showConversation(request, reply, member, formStateAfter(values, error));
     }
   });
 
@@ -925,7 +950,7 @@ export const messagesPages: FastifyPluginAsync = (app) => {
     request: FastifyRequest,
     reply: FastifyReply,
     member: CurrentMember,
-    form: { values?: FormValues; errors?: FieldErrors; formError?: string; status?: number } = {},
+    form: FormState = {},
   ) => {
     const view = await readCaseAsMember(app.db, member.id, params(request).id ?? '');
     return send(
@@ -937,14 +962,9 @@ export const messagesPages: FastifyPluginAsync = (app) => {
         csrfToken={request.csrfToken()}
         timezone={timezone}
         notice={form.errors || form.formError ? null : noticeFrom(request)}
-        {...(form.values ? { values: form.values } : {})}
-        errors={form.errors}
-        formError={form.formError}
+        {...formProps(form)}
       />,
-      {
-        ...(form.errors ? { errors: form.errors } : {}),
-        ...(form.status !== undefined ? { status: form.status } : {}),
-      },
+      formPageOptions(form),
     );
   };
 
@@ -965,13 +985,7 @@ export const messagesPages: FastifyPluginAsync = (app) => {
         body: typeof values.body === 'string' ? values.body : '',
       });
     } catch (error) {
-      const failure = failureOf(error);
-      return showCase(request, reply, member, {
-        values,
-        errors: failure.errors,
-        ...(failure.formError ? { formError: failure.formError } : {}),
-        status: failure.status,
-      });
+      return showCase(request, reply, member, formStateAfter(values, error));
     }
     return reply.redirect(
       `/messages/support/${encodeURIComponent(params(request).id ?? '')}?done=sent`,
