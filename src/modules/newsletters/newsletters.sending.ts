@@ -19,7 +19,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Config } from '../../config/config.js';
 import { dialectOf, tablesOf, type Database, type DbExecutor } from '../../platform/db/database.js';
 import { newId } from '../../platform/db/ids.js';
-import { toDbTime } from '../../platform/db/portable.js';
+import { toDbTime, unnestInsert } from '../../platform/db/portable.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { JobHandler, ScheduleDefinition } from '../../platform/jobs/jobs.types.js';
 import { queueMails, type QueueMailInput } from '../../platform/mail/mail.outbox.js';
@@ -479,8 +479,7 @@ function deliveryKey(recipientKey: string, editionId: string): string {
 /**
  * Claims each (recipient, edition) pair by inserting its delivery row; a pair some run already
  * claimed is skipped by the unique key. Returns the pairs this call claimed. On PostgreSQL the
- * rows travel as one array per column (`unnest`): five parameters for the whole batch instead of
- * five per row: one short statement to parse and plan, whatever the batch size.
+ * rows travel as one array per column (portable.ts `unnestInsert`).
  */
 async function claimDeliveries(
   trx: DbExecutor,
@@ -496,15 +495,12 @@ async function claimDeliveries(
     created_at: createdAt,
   }));
   if (dialectOf(trx) === 'postgres') {
-    const inserted = await sql<{ recipient_key: string; edition_id: string }>`
-      insert into newsletters_deliveries (id, user_id, recipient_key, edition_id, created_at)
-      select * from unnest(
-        ${rows.map((row) => row.id)}::text[],
-        ${rows.map((row) => row.user_id)}::text[],
-        ${rows.map((row) => row.recipient_key)}::text[],
-        ${rows.map((row) => row.edition_id)}::text[],
-        ${rows.map((row) => row.created_at)}::text[]
-      )
+    const insert = unnestInsert(
+      'newsletters_deliveries',
+      ['id', 'user_id', 'recipient_key', 'edition_id', 'created_at'],
+      rows,
+    );
+    const inserted = await sql<{ recipient_key: string; edition_id: string }>`${insert}
       on conflict (recipient_key, edition_id) do nothing
       returning recipient_key, edition_id`.execute(trx);
     for (const row of inserted.rows) claimed.add(deliveryKey(row.recipient_key, row.edition_id));

@@ -3,10 +3,10 @@
  * that causes it, with the `mail.send` job that delivers it. A rolled-back change therefore
  * sends nothing, and a committed one is never lost to a crash between commit and send.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { dialectOf } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import { nowTime } from '../db/portable.js';
+import { nowTime, unnestInsert } from '../db/portable.js';
 import { enqueueJobs } from '../jobs/jobs.queue.js';
 import type { MailTables, OutboxTable } from './mail.tables.js';
 
@@ -158,31 +158,33 @@ const OUTBOX_INSERT_CHUNK = 500;
 /** Rows per statement when the outbox rows travel as arrays (PostgreSQL). */
 const OUTBOX_ARRAY_CHUNK = 5_000;
 
-/**
- * PostgreSQL: the rows travel as one array per column (`unnest`), thirteen parameters per
- * statement instead of thirteen per row, so a batch is not cut to fit the parameter limit and
- * the server parses and plans one short statement instead of a VALUES list of thousands of
- * bind parameters (part of bringing a 100,000-subscriber edition under 30 s, bench/newsletters.ts).
- */
+const OUTBOX_COLUMNS = [
+  'id',
+  'recipient_id',
+  'to_address',
+  'to_name',
+  'subject',
+  'text_body',
+  'html_body',
+  'headers',
+  'category',
+  'status',
+  'message_id',
+  'created_at',
+  'sent_at',
+] as const satisfies readonly (keyof OutboxTable)[];
+
+/** PostgreSQL: the outbox rows as one text array per column (portable.ts `unnestInsert`). */
 async function insertOutboxArrays(
   db: Kysely<MailTables>,
   rows: readonly OutboxTable[],
 ): Promise<void> {
   for (let start = 0; start < rows.length; start += OUTBOX_ARRAY_CHUNK) {
-    const chunk = rows.slice(start, start + OUTBOX_ARRAY_CHUNK);
-    const column = <K extends keyof OutboxTable>(key: K) => chunk.map((row) => row[key]);
-    await sql`
-      insert into outbox (id, recipient_id, to_address, to_name, subject, text_body, html_body,
-        headers, category, status, message_id, created_at, sent_at)
-      select * from unnest(
-        ${column('id')}::text[], ${column('recipient_id')}::text[],
-        ${column('to_address')}::text[], ${column('to_name')}::text[],
-        ${column('subject')}::text[], ${column('text_body')}::text[],
-        ${column('html_body')}::text[], ${column('headers')}::text[],
-        ${column('category')}::text[], ${column('status')}::text[],
-        ${column('message_id')}::text[], ${column('created_at')}::text[],
-        ${column('sent_at')}::text[]
-      )`.execute(db);
+    await unnestInsert(
+      'outbox',
+      OUTBOX_COLUMNS,
+      rows.slice(start, start + OUTBOX_ARRAY_CHUNK),
+    ).execute(db);
   }
 }
 
