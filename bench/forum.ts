@@ -30,7 +30,6 @@ import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
 import { h } from 'preact';
-import * as prettier from 'prettier';
 import { buildApp, collectOwners } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config/config.js';
 import { plainTextOf, renderPostBody } from '../src/modules/forum/forum.markdown.js';
@@ -51,8 +50,8 @@ import { buildNavigation, renderDocument } from '../src/platform/views/layout.js
 import { eraseSubject } from '../src/privacy/erasure/erasure.engine.js';
 import { exportSubject } from '../src/privacy/export/export.engine.js';
 import { createPrivacyRegistry } from '../src/privacy/registry.js';
+import { format, machineSection, median, writeResults } from './report.js';
 
-const BENCH_FOLDER = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = 2;
@@ -457,15 +456,6 @@ interface Round {
   cpuPerRequest: number;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
-
 async function run(options: autocannon.Options): Promise<autocannon.Result> {
   const result = await autocannon(options);
   if (result.errors > 0 || result.non2xx > 0) {
@@ -484,13 +474,6 @@ function round(result: autocannon.Result, cpuMilliseconds: number): Round {
     p99: result.latency.p99,
     bytes: result.requests.total > 0 ? result.throughput.total / result.requests.total : 0,
   };
-}
-
-function format(value: number, digits = 0): string {
-  return value.toLocaleString('en-GB', {
-    maximumFractionDigits: digits,
-    minimumFractionDigits: digits,
-  });
 }
 
 async function main(): Promise<void> {
@@ -652,7 +635,6 @@ async function main(): Promise<void> {
     const ratio = hearth.requestsPerSecond / reference.requestsPerSecond;
     const uncachedRatio = uncached.requestsPerSecond / reference.requestsPerSecond;
     const postsPerSecond = replies.requests.average;
-    const cpus = os.cpus();
     const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
     const lines = [
       '# Forum benchmark results',
@@ -687,21 +669,9 @@ async function main(): Promise<void> {
       '',
       `- Peak RSS of the server process over the whole run (both page scenarios and the replies): **${format(serverPeak)} MB** (NodeBB: about 800 MB).`,
       '',
-      '## Machine',
-      '',
-      `- CPUs: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}`,
-      `- Node.js ${process.version}, ${os.platform()} ${os.release()}`,
-      `- Load average (1, 5, 15 min) before: ${loadBefore.map((value) => format(value, 2)).join(', ')}; after: ${loadAfter.map((value) => format(value, 2)).join(', ')}`,
-      '- The machine is shared with other work: compare ratios between runs, not absolute numbers.',
-      '',
+      ...machineSection(loadBefore, loadAfter),
     ];
-    const resultsFile = path.join(BENCH_FOLDER, 'RESULTS-forum.md');
-    const report = await prettier.format(lines.join('\n'), {
-      ...(await prettier.resolveConfig(resultsFile)),
-      filepath: resultsFile,
-    });
-    fs.writeFileSync(resultsFile, report);
-    process.stdout.write(report);
+    await writeResults('RESULTS-forum.md', lines);
   } finally {
     if (process.env.BENCH_FORUM_KEEP_DATA === '1')
       process.stderr.write(`data kept in ${dataDir}\n`);

@@ -6,15 +6,12 @@
  * medians of the rounds are reported. Writes bench/RESULTS.md and prints it.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import * as prettier from 'prettier';
+import { BENCH_FOLDER, format, machineSection, median, writeResults } from './report.js';
 
-const BENCH_FOLDER = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = 2;
@@ -33,15 +30,6 @@ interface Round {
   p50: number;
   p99: number;
   bytesPerResponse: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function startTargets(): Promise<{
@@ -99,13 +87,6 @@ async function fetchBodyBytes(url: string, isHomePage: boolean): Promise<number>
   return Buffer.byteLength(body);
 }
 
-function format(value: number, digits = 0): string {
-  return value.toLocaleString('en-GB', {
-    maximumFractionDigits: digits,
-    minimumFractionDigits: digits,
-  });
-}
-
 async function main(): Promise<void> {
   const startedAt = new Date();
   const loadBefore = os.loadavg();
@@ -148,7 +129,6 @@ async function main(): Promise<void> {
     ]),
   ) as Record<ScenarioKey, Round & { spread: string }>;
 
-  const cpus = os.cpus();
   const ratioToJson = summary.hearth.requestsPerSecond / summary.json.requestsPerSecond;
   const ratioToPage = summary.hearth.requestsPerSecond / summary.page.requestsPerSecond;
   const lines = [
@@ -172,22 +152,9 @@ async function main(): Promise<void> {
     '',
     '(c) / (b) is the cost of the platform itself (security headers and nonce, session lookup, rate limiting, request logging, error handling hooks) on a page that reads nothing from the database; (c) / (a) adds the cost of rendering the page.',
     '',
-    '## Machine',
-    '',
-    `- CPUs: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}`,
-    `- Node.js ${process.version}, ${os.platform()} ${os.release()}`,
-    `- Load average (1, 5, 15 min) before: ${loadBefore.map((value) => format(value, 2)).join(', ')}; after: ${loadAfter.map((value) => format(value, 2)).join(', ')}`,
-    '- The machine is shared with other work: compare ratios between runs, not absolute numbers.',
-    '',
+    ...machineSection(loadBefore, loadAfter),
   ];
-  const resultsFile = path.join(BENCH_FOLDER, 'RESULTS.md');
-  // Formatted as the repository's own checks expect (`prettier --check .` covers Markdown).
-  const report = await prettier.format(lines.join('\n'), {
-    ...(await prettier.resolveConfig(resultsFile)),
-    filepath: resultsFile,
-  });
-  fs.writeFileSync(resultsFile, report);
-  process.stdout.write(report);
+  await writeResults('RESULTS.md', lines);
 }
 
 await main();
