@@ -4,14 +4,14 @@
  * narrower role that needs them (P46), checked on the server whatever the navigation shows.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/http/errors.js';
 import { getCaughtMail, listCaughtMail } from '../../platform/mail/mail.catcher.js';
 import { MailInputError } from '../../platform/mail/mail.outbox.js';
 import type { AdminNavEntry } from '../../platform/module.js';
-import { validateForm } from '../../platform/views/form-input.js';
+import { validateForm, type FieldErrors } from '../../platform/views/form-input.js';
 import { appendAudit } from '../../privacy/audit/audit.service.js';
 import {
   getCurrentMember,
@@ -49,6 +49,35 @@ export const ADMIN_NAV: readonly AdminNavEntry[] = [
   { href: '/admin/mail', label: 'Mail catcher', roles: MAIL_ROLES },
 ];
 
+/**
+ * Sends a staff page inside the admin shell, with the navigation the member's roles may see.
+ * `reply.page` keeps it out of every cache (a signed-in member's page).
+ */
+export function sendAdminPage(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  member: Pick<CurrentMember, 'displayName' | 'isStaff' | 'roles'>,
+  title: string,
+  body: ComponentChildren,
+  options: { errors?: FieldErrors; status?: number } = {},
+): FastifyReply {
+  return reply.page(
+    title,
+    <AdminShell
+      nav={navigationFor(app.modules, member.roles)}
+      path={request.url.split('?')[0] ?? '/admin'}
+    >
+      {body}
+    </AdminShell>,
+    {
+      user: { displayName: member.displayName, isStaff: member.isStaff },
+      ...(options.errors ? { errors: options.errors } : {}),
+      ...(options.status !== undefined ? { status: options.status } : {}),
+    },
+  );
+}
+
 /** Every module's navigation entries that one of `roles` may see, in module order. */
 export function navigationFor(
   modules: readonly { adminNav?: readonly AdminNavEntry[] }[],
@@ -81,31 +110,10 @@ export const adminRoutes: FastifyPluginAsync = (fastify) => {
   const mailGuard = rolesOnly(MAIL_ROLES);
   const timezone = app.config.timezone;
 
-  const sendAdminPage = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    member: CurrentMember,
-    title: string,
-    body: ComponentChildren,
-    options: { status?: number } = {},
-  ) =>
-    reply.page(
-      title,
-      <AdminShell
-        nav={navigationFor(app.modules, member.roles)}
-        path={request.url.split('?')[0] ?? '/admin'}
-      >
-        {body}
-      </AdminShell>,
-      {
-        user: { displayName: member.displayName, isStaff: member.isStaff },
-        ...(options.status ? { status: options.status } : {}),
-      },
-    );
-
   app.get('/admin', { preHandler: staffOnly }, async (request, reply) => {
     const member = await staffMember(request);
     return sendAdminPage(
+      app,
       request,
       reply,
       member,
@@ -126,6 +134,7 @@ export const adminRoutes: FastifyPluginAsync = (fastify) => {
       const query = (request.query.q ?? '').trim();
       const results = query === '' ? null : await searchMembers(app.db, member.id, query);
       return sendAdminPage(
+        app,
         request,
         reply,
         member,
@@ -143,6 +152,7 @@ export const adminRoutes: FastifyPluginAsync = (fastify) => {
       const details = await viewMemberDetails(app.db, member.id, request.params.id);
       if (!details) throw new AppError('not_found', 'No such member.');
       return sendAdminPage(
+        app,
         request,
         reply,
         member,
@@ -207,6 +217,7 @@ export const adminRoutes: FastifyPluginAsync = (fastify) => {
         detail: { count: page.items.length },
       });
       return sendAdminPage(
+        app,
         request,
         reply,
         member,
@@ -230,6 +241,7 @@ export const adminRoutes: FastifyPluginAsync = (fastify) => {
         detail: { mailId: mail.id, category: mail.category },
       });
       return sendAdminPage(
+        app,
         request,
         reply,
         member,

@@ -21,7 +21,7 @@ export {
   revokeRole,
   type NewAdminInput,
 } from './admin.service.js';
-export { navigationFor } from './admin.routes.js';
+export { navigationFor, sendAdminPage } from './admin.routes.js';
 export { AdminShell } from './admin.pages.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.hearth.example';

@@ -18,7 +18,7 @@ import type { AdminNavEntry } from '../../platform/module.js';
 import { Button, ErrorSummary, Field, Form } from '../../platform/views/forms.js';
 import { appendAudit } from '../../privacy/audit/audit.service.js';
 import { getCurrentMember, rolesOnly, type CurrentMember, type Role } from '../accounts/index.js';
-import { AdminShell, navigationFor } from '../admin/index.js';
+import { sendAdminPage } from '../admin/index.js';
 import {
   buildAdvertiserReport,
   DEFAULT_K,
@@ -236,23 +236,7 @@ export const analyticsPages: FastifyPluginAsync = (app) => {
     title: string,
     body: ComponentChildren,
     options: { status?: number } = {},
-  ) => {
-    const member = await staffMember(request);
-    void reply.header('cache-control', 'no-store');
-    return reply.page(
-      title,
-      <AdminShell
-        nav={navigationFor(app.modules, member.roles)}
-        path={request.url.split('?')[0] ?? ANALYTICS_PAGE}
-      >
-        {body}
-      </AdminShell>,
-      {
-        user: { displayName: member.displayName, isStaff: member.isStaff },
-        ...(options.status ? { status: options.status } : {}),
-      },
-    );
-  };
+  ) => sendAdminPage(app, request, reply, await staffMember(request), title, body, options);
 
   app.get(ANALYTICS_PAGE, { preHandler: guard }, async (request, reply) => {
     const now = new Date();

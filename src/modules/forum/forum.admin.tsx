@@ -138,22 +138,10 @@ export const forumAdminPages: FastifyPluginAsync = (app) => {
     body: ComponentChildren,
     errors?: FieldErrors,
   ) => {
-    const member = await staffOf(request);
-    const { AdminShell, navigationFor } = await adminViews();
-    void reply.header('cache-control', 'no-store');
-    return reply.page(
-      title,
-      <AdminShell
-        nav={navigationFor(app.modules, member.roles)}
-        path={request.url.split('?')[0] ?? REPORTS_ADMIN_PAGE}
-      >
-        {body}
-      </AdminShell>,
-      {
-        user: { displayName: member.displayName, isStaff: member.isStaff },
-        ...(errors ? { errors } : {}),
-      },
-    );
+    const { sendAdminPage } = await adminViews();
+    return sendAdminPage(app, request, reply, await staffOf(request), title, body, {
+      ...(errors ? { errors } : {}),
+    });
   };
 
   // ------------------------------------------------------------------------------------------

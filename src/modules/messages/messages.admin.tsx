@@ -17,7 +17,7 @@ import {
 import { Button, ErrorSummary, Field, Form, valueOf } from '../../platform/views/forms.js';
 import type { PublishedTable } from '../../privacy/aggregates.js';
 import { getCurrentMember, rolesOnly, type CurrentMember, type Role } from '../accounts/index.js';
-import { AdminShell, navigationFor } from '../admin/index.js';
+import { sendAdminPage } from '../admin/index.js';
 import {
   BodyText,
   formPageOptions,
@@ -462,24 +462,7 @@ export const messagesAdminPages: FastifyPluginAsync = (app) => {
     title: string,
     body: ComponentChildren,
     options: { errors?: FieldErrors; status?: number } = {},
-  ) => {
-    void reply.header('cache-control', 'no-store');
-    const hasErrors = options.errors !== undefined && Object.keys(options.errors).length > 0;
-    return reply.page(
-      title,
-      <AdminShell
-        nav={navigationFor(app.modules, member.roles)}
-        path={request.url.split('?')[0] ?? '/admin'}
-      >
-        {body}
-      </AdminShell>,
-      {
-        user: { displayName: member.displayName, isStaff: member.isStaff },
-        ...(hasErrors ? { errors: options.errors } : {}),
-        ...(options.status !== undefined ? { status: options.status } : {}),
-      },
-    );
-  };
+  ) => sendAdminPage(app, request, reply, member, title, body, options);
 
   const caseId = (request: FastifyRequest) => (request.params as { id?: string }).id ?? '';
 

@@ -204,22 +204,10 @@ export const editionsAdminPages: FastifyPluginAsync = (app) => {
     body: ComponentChildren,
     errors?: FieldErrors,
   ) => {
-    const member = await editorOf(request);
-    const { AdminShell, navigationFor } = await adminViews();
-    void reply.header('cache-control', 'no-store');
-    return reply.page(
-      title,
-      <AdminShell
-        nav={navigationFor(app.modules, member.roles)}
-        path={request.url.split('?')[0] ?? EDITIONS_ADMIN_PAGE}
-      >
-        {body}
-      </AdminShell>,
-      {
-        user: { displayName: member.displayName, isStaff: member.isStaff },
-        ...(errors ? { errors } : {}),
-      },
-    );
+    const { sendAdminPage } = await adminViews();
+    return sendAdminPage(app, request, reply, await editorOf(request), title, body, {
+      ...(errors ? { errors } : {}),
+    });
   };
 
   const indexPage = async (

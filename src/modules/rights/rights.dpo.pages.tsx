@@ -31,7 +31,7 @@ import {
   type CurrentMember,
   type Role,
 } from '../accounts/index.js';
-import { AdminShell, navigationFor } from '../admin/index.js';
+import { sendAdminPage } from '../admin/index.js';
 import { REQUEST_KIND_LABELS } from './rights.center.views.js';
 import {
   HoldsBody,
@@ -168,17 +168,7 @@ export const dpoPages: FastifyPluginAsync = (fastify) => {
     member: CurrentMember,
     title: string,
     body: ComponentChildren,
-  ) =>
-    reply.page(
-      title,
-      <AdminShell
-        nav={navigationFor(app.modules, member.roles)}
-        path={request.url.split('?')[0] ?? '/admin'}
-      >
-        {body}
-      </AdminShell>,
-      { user: { displayName: member.displayName, isStaff: member.isStaff } },
-    );
+  ) => sendAdminPage(app, request, reply, member, title, body);
 
   app.get(
     '/admin/privacy/requests',
