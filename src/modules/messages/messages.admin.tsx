@@ -19,10 +19,10 @@ import type { PublishedTable } from '../../privacy/aggregates.js';
 import { getCurrentMember, rolesOnly, type CurrentMember, type Role } from '../accounts/index.js';
 import { sendAdminPage } from '../admin/index.js';
 import {
-  BodyText,
   formPageOptions,
   formProps,
   formStateAfter,
+  MessageCard,
   When,
   type FormState,
 } from './messages.pages.js';
@@ -154,14 +154,13 @@ function SupportThread(props: { view: SupportCaseView; timezone: string }) {
             : 'A Parent Supporter'
           : props.view.memberName;
         return (
-          <li key={message.id} class="card">
-            <article aria-label={`Message from ${who}`}>
-              <p>
-                <strong>{who}</strong>, <When at={message.sentAt} timezone={props.timezone} />
-              </p>
-              <BodyText body={message.body} />
-            </article>
-          </li>
+          <MessageCard
+            key={message.id}
+            who={who}
+            sentAt={message.sentAt}
+            body={message.body}
+            timezone={props.timezone}
+          />
         );
       })}
     </ol>

@@ -249,6 +249,28 @@ export function NewMessagePage(props: {
   );
 }
 
+/** One message in a list: who wrote it and when, its text, and anything to do with it. */
+export function MessageCard(props: {
+  who: string;
+  sentAt: string;
+  body: string;
+  timezone: string;
+  id?: string;
+  children?: ComponentChildren;
+}) {
+  return (
+    <li class="card" {...(props.id ? { id: props.id } : {})}>
+      <article aria-label={`Message from ${props.who}`}>
+        <p>
+          <strong>{props.who}</strong>, <When at={props.sentAt} timezone={props.timezone} />
+        </p>
+        <BodyText body={props.body} />
+        {props.children}
+      </article>
+    </li>
+  );
+}
+
 function MessageItem(props: {
   conversationId: string;
   message: ConversationView['messages'][number];
@@ -259,28 +281,28 @@ function MessageItem(props: {
   const base = `/messages/${encodeURIComponent(props.conversationId)}/messages/${encodeURIComponent(message.id)}`;
   const who = message.isMine ? 'You' : message.senderName;
   return (
-    <li class="card" id={`message-${message.id}`}>
-      <article aria-label={`Message from ${who}`}>
-        <p>
-          <strong>{who}</strong>, <When at={message.sentAt} timezone={props.timezone} />
-        </p>
-        <BodyText body={message.body} />
-        <div class="actions">
-          <Form action={`${base}/delete`} csrfToken={props.csrfToken} label="Delete message">
-            <Button variant="secondary">
-              Delete<span class="visually-hidden"> this message from {who}</span>
-            </Button>
-          </Form>
-          {message.isMine ? null : (
-            <p>
-              <a href={`${base}/report`}>
-                Report<span class="visually-hidden"> this message from {who}</span>
-              </a>
-            </p>
-          )}
-        </div>
-      </article>
-    </li>
+    <MessageCard
+      id={`message-${message.id}`}
+      who={who}
+      sentAt={message.sentAt}
+      body={message.body}
+      timezone={props.timezone}
+    >
+      <div class="actions">
+        <Form action={`${base}/delete`} csrfToken={props.csrfToken} label="Delete message">
+          <Button variant="secondary">
+            Delete<span class="visually-hidden"> this message from {who}</span>
+          </Button>
+        </Form>
+        {message.isMine ? null : (
+          <p>
+            <a href={`${base}/report`}>
+              Report<span class="visually-hidden"> this message from {who}</span>
+            </a>
+          </p>
+        )}
+      </div>
+    </MessageCard>
   );
 }
 
@@ -514,14 +536,13 @@ export function SupportMessages(props: {
             ? props.view.memberName
             : message.authorName;
         return (
-          <li key={message.id} class="card">
-            <article aria-label={`Message from ${who}`}>
-              <p>
-                <strong>{who}</strong>, <When at={message.sentAt} timezone={props.timezone} />
-              </p>
-              <BodyText body={message.body} />
-            </article>
-          </li>
+          <MessageCard
+            key={message.id}
+            who={who}
+            sentAt={message.sentAt}
+            body={message.body}
+            timezone={props.timezone}
+          />
         );
       })}
     </ol>
