@@ -3,35 +3,22 @@
  * this process (its real CSP and assets): the 30-day chart and the advertiser report pass axe,
  * reflow at 320 CSS pixels, and the page a visitor opens sets no analytics cookie.
  */
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateTotpSecret } from '../../src/modules/accounts/index.js';
 import { MODULES } from '../../src/modules/index.js';
 import type { AnalyticsTables } from '../../src/modules/analytics/analytics.tables.js';
 import { addDays, dayIn } from '../../src/modules/analytics/analytics.time.js';
 import { tablesOf } from '../../src/platform/db/database.js';
-import { buildTestApp } from '../helpers/app.js';
-import {
-  isChromiumAvailable,
-  launchBrowser,
-  runAxe,
-  type BrowserSession,
-} from '../helpers/browser.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/dialects.js';
-import { loginAs, makeMember } from '../helpers/members.js';
+import { isChromiumAvailable, runAxe } from '../helpers/browser.js';
+import { useAppJourney } from '../helpers/journey.js';
+import { makeMember, type TestMember } from '../helpers/members.js';
 
 describe.skipIf(!isChromiumAvailable())('analytics pages in the browser', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: BrowserSession;
-  let baseUrl: string;
-  let sessionToken: string;
+  const journey = useAppJourney({ modules: MODULES });
+  let administrator: TestMember;
 
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    app = await buildTestApp(database, { modules: MODULES });
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchBrowser();
+    const { database, app } = journey;
     const today = dayIn(new Date(), 'Europe/London');
     const analytics = tablesOf<AnalyticsTables>(database.db);
     for (let back = 1; back <= 30; back += 1) {
@@ -51,27 +38,19 @@ describe.skipIf(!isChromiumAvailable())('analytics pages in the browser', () => 
     for (let index = 0; index < 3; index += 1) {
       await makeMember(database.db, { locationId: 'belfast' });
     }
-    const administrator = await makeMember(database.db, {
+    administrator = await makeMember(database.db, {
       roles: ['admin'],
       totpSecret: generateTotpSecret(),
       secretKey: app.secretKey,
     });
-    sessionToken = (await loginAs(app, administrator)).token;
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.destroy();
   });
 
   async function open(path: string, width = 1280) {
-    await browser.context.clearCookies();
-    await browser.context.addCookies([
-      { name: 'hearth_session', value: sessionToken, url: baseUrl },
-    ]);
-    const { page, consoleErrors } = await browser.newPage();
-    await page.setViewportSize({ width, height: 800 });
-    const response = await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' });
+    const { page, consoleErrors } = await journey.watchedPageAs(administrator, {
+      width,
+      height: 800,
+    });
+    const response = await page.goto(`${journey.baseUrl}${path}`, { waitUntil: 'load' });
     const violations = await runAxe(page);
     const overflow = await page.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
@@ -107,10 +86,9 @@ describe.skipIf(!isChromiumAvailable())('analytics pages in the browser', () => 
   });
 
   it('P29 a visitor’s page view leaves no analytics cookie in the browser', async () => {
-    await browser.context.clearCookies();
-    const { page } = await browser.newPage();
-    await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
-    const names = (await browser.context.cookies()).map((cookie) => cookie.name);
+    const page = await journey.pageAs(null);
+    await page.goto(`${journey.baseUrl}/`, { waitUntil: 'load' });
+    const names = (await journey.browser.context.cookies()).map((cookie) => cookie.name);
     await page.close();
     for (const name of names) expect(['hearth_csrf', 'hearth_session']).toContain(name);
   });

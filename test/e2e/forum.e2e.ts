@@ -4,64 +4,37 @@
  * a moderator hides it from the queue in /admin, and the replier switches to their anonymous
  * username and posts under it (P37). Every page on the way passes axe (WCAG 2.x A and AA).
  */
-import type { FastifyInstance } from 'fastify';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateTotpSecret } from '../../src/modules/accounts/index.js';
 import { createCategory } from '../../src/modules/forum/forum.service.js';
-import { buildTestApp } from '../helpers/app.js';
-import { isChromiumAvailable, launchBrowser, type BrowserSession } from '../helpers/browser.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/dialects.js';
-import { expectAccessible, heading, submit } from '../helpers/journey.js';
-import { loginAs, makeMember, type TestMember } from '../helpers/members.js';
+import { isChromiumAvailable } from '../helpers/browser.js';
+import { expectAccessible, heading, submit, useAppJourney } from '../helpers/journey.js';
+import { makeMember, type TestMember } from '../helpers/members.js';
 
 describe.skipIf(!isChromiumAvailable())('the Coffeehouse in the browser', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: BrowserSession;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    app = await buildTestApp(database);
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.destroy();
-  });
-
+  const journey = useAppJourney();
   /** A fresh page logged in as `member` (or as nobody). */
-  async function pageAs(member: TestMember | null): Promise<Page> {
-    await browser.context.clearCookies();
-    if (member) {
-      const login = await loginAs(app, member);
-      await browser.context.addCookies([
-        { name: 'hearth_session', value: login.token, url: baseUrl },
-      ]);
-    }
-    const { page } = await browser.newPage();
-    return page;
-  }
+  const pageAs = (member: TestMember | null) => journey.pageAs(member);
 
   it('start a thread, reply with a quote, report the reply, a moderator hides it; then post under the anonymous username', async () => {
-    const moderator = await makeMember(app.db, {
+    const moderator = await makeMember(journey.app.db, {
       roles: ['moderator'],
       totpSecret: generateTotpSecret(),
-      secretKey: app.secretKey,
+      secretKey: journey.app.secretKey,
     });
-    await createCategory(app.db, moderator.id, {
+    await createCategory(journey.app.db, moderator.id, {
       name: 'Sleep',
       description: 'Naps, nights and early mornings.',
     });
-    const asha = await makeMember(app.db, { firstName: 'Asha' });
-    const ben = await makeMember(app.db, { firstName: 'Ben', anonymousName: 'QuietOtter31' });
+    const asha = await makeMember(journey.app.db, { firstName: 'Asha' });
+    const ben = await makeMember(journey.app.db, {
+      firstName: 'Ben',
+      anonymousName: 'QuietOtter31',
+    });
 
     // Asha starts a thread.
     let page = await pageAs(asha);
-    await page.goto(`${baseUrl}/forum`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/forum`, { waitUntil: 'load' });
     expect(await heading(page)).toBe('The Coffeehouse');
     await expectAccessible(page);
     await submit(page, page.getByRole('link', { name: 'Start a thread' }));
@@ -104,7 +77,7 @@ describe.skipIf(!isChromiumAvailable())('the Coffeehouse in the browser', () => 
 
     // The moderator hides the reply from the queue.
     page = await pageAs(moderator);
-    await page.goto(`${baseUrl}/admin/forum/reports`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/admin/forum/reports`, { waitUntil: 'load' });
     expect(await heading(page)).toBe('Reports queue');
     expect(await page.locator('main').innerText()).toContain('This is advertising blinds.');
     await expectAccessible(page);
@@ -125,7 +98,7 @@ describe.skipIf(!isChromiumAvailable())('the Coffeehouse in the browser', () => 
 
     // Ben switches to his anonymous username and posts under it (P37).
     page = await pageAs(ben);
-    await page.goto(`${baseUrl}/account`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/account`, { waitUntil: 'load' });
     await submit(page, page.getByRole('button', { name: 'Post under an anonymous name' }));
     await page.goto(threadUrl, { waitUntil: 'load' });
     await submit(page, page.getByRole('link', { name: 'Reply', exact: true }));

@@ -4,56 +4,29 @@
  * for herself (P43), and the first member deletes the conversation too, after which nothing of
  * it is left in the database. Every page on the way passes axe (WCAG 2.x A and AA).
  */
-import type { FastifyInstance } from 'fastify';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateTotpSecret } from '../../src/modules/accounts/index.js';
-import { buildTestApp } from '../helpers/app.js';
-import { isChromiumAvailable, launchBrowser, type BrowserSession } from '../helpers/browser.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/dialects.js';
-import { expectAccessible, heading, submit } from '../helpers/journey.js';
-import { loginAs, makeMember, type TestMember } from '../helpers/members.js';
+import { isChromiumAvailable } from '../helpers/browser.js';
+import { expectAccessible, heading, submit, useAppJourney } from '../helpers/journey.js';
+import { makeMember, type TestMember } from '../helpers/members.js';
 
 describe.skipIf(!isChromiumAvailable())('private messages in the browser', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: BrowserSession;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    app = await buildTestApp(database);
-    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.destroy();
-  });
-
+  const journey = useAppJourney();
   /** A fresh page logged in as `member`, on a phone-sized screen. */
-  async function pageAs(member: TestMember): Promise<Page> {
-    await browser.context.clearCookies();
-    const login = await loginAs(app, member);
-    await browser.context.addCookies([
-      { name: 'hearth_session', value: login.token, url: baseUrl },
-    ]);
-    const { page } = await browser.newPage();
-    await page.setViewportSize({ width: 320, height: 720 });
-    return page;
-  }
+  const pageAs = (member: TestMember) => journey.pageAs(member, { width: 320, height: 720 });
 
   const storedMessages = async () =>
-    (await app.db.selectFrom('messages_messages').select('body').execute()).map((row) => row.body);
+    (await journey.app.db.selectFrom('messages_messages').select('body').execute()).map(
+      (row) => row.body,
+    );
 
   it('P43 start a private message, read it as the recipient, then delete it', async () => {
-    const asha = await makeMember(app.db, { firstName: 'Asha' });
-    const ben = await makeMember(app.db, { firstName: 'Ben' });
+    const asha = await makeMember(journey.app.db, { firstName: 'Asha' });
+    const ben = await makeMember(journey.app.db, { firstName: 'Ben' });
 
     // Asha writes to Ben; the form first shows what is missing.
     let page = await pageAs(asha);
-    await page.goto(`${baseUrl}/messages`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/messages`, { waitUntil: 'load' });
     expect(await heading(page)).toBe('Messages');
     await expectAccessible(page);
     await submit(page, page.getByRole('link', { name: 'New message' }));
@@ -73,7 +46,7 @@ describe.skipIf(!isChromiumAvailable())('private messages in the browser', () =>
 
     // Ben sees one unread message, reads it, and deletes it for himself.
     page = await pageAs(ben);
-    await page.goto(`${baseUrl}/messages`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/messages`, { waitUntil: 'load' });
     expect(await page.locator('#unread-count').innerText()).toBe('1 unread message.');
     await expectAccessible(page);
     await submit(page, page.getByRole('link', { name: `Conversation with ${asha.username}` }));
@@ -105,20 +78,20 @@ describe.skipIf(!isChromiumAvailable())('private messages in the browser', () =>
   });
 
   it('P24 a member talks to a Parent Supporter, who answers from the queue; the DPO sees the reading', async () => {
-    const parent = await makeMember(app.db, { firstName: 'Cara' });
-    const supporter = await makeMember(app.db, {
+    const parent = await makeMember(journey.app.db, { firstName: 'Cara' });
+    const supporter = await makeMember(journey.app.db, {
       roles: ['parent_supporter'],
       totpSecret: generateTotpSecret(),
-      secretKey: app.secretKey,
+      secretKey: journey.app.secretKey,
     });
-    const dpo = await makeMember(app.db, {
+    const dpo = await makeMember(journey.app.db, {
       roles: ['dpo'],
       totpSecret: generateTotpSecret(),
-      secretKey: app.secretKey,
+      secretKey: journey.app.secretKey,
     });
 
     let page = await pageAs(parent);
-    await page.goto(`${baseUrl}/messages/support/new`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/messages/support/new`, { waitUntil: 'load' });
     expect(await heading(page)).toBe('Talk to a Parent Supporter');
     await expectAccessible(page);
     await page.getByLabel('What is it about?').selectOption({ label: 'Sleep' });
@@ -130,7 +103,7 @@ describe.skipIf(!isChromiumAvailable())('private messages in the browser', () =>
     await page.close();
 
     page = await pageAs(supporter);
-    await page.goto(`${baseUrl}/admin/support`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/admin/support`, { waitUntil: 'load' });
     expect(await heading(page)).toBe('Parent Supporter queue');
     await expectAccessible(page);
     await submit(page, page.getByRole('link', { name: 'Sleep' }));
@@ -139,7 +112,7 @@ describe.skipIf(!isChromiumAvailable())('private messages in the browser', () =>
     await submit(page, page.getByRole('button', { name: 'Send reply' }));
     expect(await page.getByRole('status').innerText()).toContain('Your reply is sent.');
     await expectAccessible(page);
-    await page.goto(`${baseUrl}/admin/support/statistics`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/admin/support/statistics`, { waitUntil: 'load' });
     await submit(
       page,
       page.getByRole('navigation', { name: 'Quarters' }).getByRole('link').first(),
@@ -155,7 +128,7 @@ describe.skipIf(!isChromiumAvailable())('private messages in the browser', () =>
     await page.close();
 
     page = await pageAs(dpo);
-    await page.goto(`${baseUrl}/admin/messages/access`, { waitUntil: 'load' });
+    await page.goto(`${journey.baseUrl}/admin/messages/access`, { waitUntil: 'load' });
     expect(await heading(page)).toBe('Staff access to private messages');
     expect(await page.locator('main').innerText()).toContain(supporter.username);
     await expectAccessible(page);

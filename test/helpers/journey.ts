@@ -2,9 +2,13 @@
  * One browser and one real built server per journey file: started before its tests, stopped
  * after. Tests read `journey.server.url` and open pages with `journey.browser.newPage()`.
  */
+import type { FastifyInstance } from 'fastify';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { launchBrowser, runAxe, type BrowserSession } from './browser.js';
+import { buildTestApp } from './app.js';
+import { launchBrowser, runAxe, type BrowserSession, type WatchedPage } from './browser.js';
+import { createTestDatabase, type TestDatabase } from './dialects.js';
+import { loginAs, type TestMember } from './members.js';
 import { startBuiltServer, type StartServerOptions, type StartedServer } from './server.js';
 import { parseMessage, startSmtpCapture, type SmtpCapture } from './smtp.js';
 
@@ -80,6 +84,77 @@ export function useMailJourney(): MailJourney {
       throw new Error(`no mail reached ${address}`);
     },
   };
+}
+
+export interface AppJourney {
+  readonly database: TestDatabase;
+  readonly app: FastifyInstance;
+  readonly browser: BrowserSession;
+  /** Where the app listens, without a trailing slash. */
+  readonly baseUrl: string;
+  /** A fresh page (cookies cleared), logged in as `member` or as nobody. */
+  watchedPageAs(
+    member: TestMember | null,
+    viewport?: { width: number; height: number },
+  ): Promise<WatchedPage>;
+  pageAs(member: TestMember | null, viewport?: { width: number; height: number }): Promise<Page>;
+}
+
+/**
+ * A journey against an app built in this process on a fresh SQLite database (so the test can
+ * make members and data directly), listening on loopback with its real CSP and assets.
+ */
+export function useAppJourney(options: Parameters<typeof buildTestApp>[1] = {}): AppJourney {
+  let database: TestDatabase | undefined;
+  let app: FastifyInstance | undefined;
+  let browser: BrowserSession | undefined;
+  let baseUrl = '';
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    app = await buildTestApp(database, options);
+    baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await database?.destroy();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the journey's ${what} is not started`);
+    return value;
+  };
+  const journey: AppJourney = {
+    get database() {
+      return started(database, 'database');
+    },
+    get app() {
+      return started(app, 'app');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    get baseUrl() {
+      return baseUrl;
+    },
+    async watchedPageAs(member, viewport) {
+      const session = journey.browser;
+      await session.context.clearCookies();
+      if (member) {
+        const login = await loginAs(journey.app, member);
+        await session.context.addCookies([
+          { name: 'hearth_session', value: login.token, url: baseUrl },
+        ]);
+      }
+      const watched = await session.newPage();
+      if (viewport) await watched.page.setViewportSize(viewport);
+      return watched;
+    },
+    async pageAs(member, viewport) {
+      return (await journey.watchedPageAs(member, viewport)).page;
+    },
+  };
+  return journey;
 }
 
 /** The page passes axe-core's WCAG 2.x A and AA rules. */
