@@ -34,6 +34,7 @@ import {
   pageOfPosition,
   postHref,
   readPost,
+  requirePost,
   readPageOfThread,
   readThreadPage,
   searchForum,
@@ -443,8 +444,7 @@ export const forumPages: FastifyPluginAsync = (app) => {
     errors?: FieldErrors,
   ) => {
     const member = await memberOf(request);
-    const post = await readPost(app.db, postId, actorOf(member));
-    if (!post) throw new AppError('not_found', 'There is no such post.');
+    const post = await requirePost(app.db, postId, actorOf(member));
     if (!post.canEdit && !errors) {
       throw new AppError(
         'forbidden',
@@ -497,8 +497,7 @@ export const forumPages: FastifyPluginAsync = (app) => {
         (errors) => editPage(request, reply, request.params.id, values, errors),
       );
       if (!result.ok) return result.reply;
-      const post = await readPost(app.db, request.params.id, actor);
-      if (!post) throw new AppError('not_found', 'There is no such post.');
+      const post = await requirePost(app.db, request.params.id, actor);
       return reply.redirect(postHref(post.threadId, post.position), 303);
     },
   );
@@ -509,8 +508,7 @@ export const forumPages: FastifyPluginAsync = (app) => {
     async (request, reply) => {
       const member = await memberOf(request);
       await setLike(app.db, member.id, request.params.id, 'toggle');
-      const post = await readPost(app.db, request.params.id, actorOf(member));
-      if (!post) throw new AppError('not_found', 'There is no such post.');
+      const post = await requirePost(app.db, request.params.id, actorOf(member));
       return reply.redirect(postHref(post.threadId, post.position), 303);
     },
   );
@@ -523,8 +521,7 @@ export const forumPages: FastifyPluginAsync = (app) => {
     errors?: FieldErrors,
   ) => {
     const member = await memberOf(request);
-    const post = await readPost(app.db, postId, actorOf(member));
-    if (!post) throw new AppError('not_found', 'There is no such post.');
+    const post = await requirePost(app.db, postId, actorOf(member));
     return sendForm(
       request,
       reply,
@@ -569,8 +566,7 @@ export const forumPages: FastifyPluginAsync = (app) => {
     async (request, reply) => {
       const member = await memberOf(request);
       const values = readFormValues(request.body);
-      const post = await readPost(app.db, request.params.id, actorOf(member));
-      if (!post) throw new AppError('not_found', 'There is no such post.');
+      const post = await requirePost(app.db, request.params.id, actorOf(member));
       const result = await saving(
         () =>
           fileReport(app.db, {
@@ -632,8 +628,7 @@ export const forumPages: FastifyPluginAsync = (app) => {
       async (request, reply) => {
         const moderator = await moderatorOf(request, reply);
         if (!moderator) return reply;
-        const post = await readPost(app.db, request.params.id, actorOf(moderator));
-        if (!post) throw new AppError('not_found', 'There is no such post.');
+        const post = await requirePost(app.db, request.params.id, actorOf(moderator));
         if (act === 'hide') await hidePost(app.db, post.id, moderator.id);
         else await restorePost(app.db, post.id, moderator.id);
         return reply.redirect(postHref(post.threadId, post.position), 303);
@@ -647,8 +642,7 @@ export const forumPages: FastifyPluginAsync = (app) => {
     async (request, reply) => {
       const moderator = await moderatorOf(request, reply);
       if (!moderator) return reply;
-      const post = await readPost(app.db, request.params.id, actorOf(moderator));
-      if (!post) throw new AppError('not_found', 'There is no such post.');
+      const post = await requirePost(app.db, request.params.id, actorOf(moderator));
       const revisions = await listRevisions(app.db, moderator.id, post.id);
       return sendForm(
         request,

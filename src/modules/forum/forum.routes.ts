@@ -42,7 +42,7 @@ import {
   listCategories,
   listPosts,
   listThreads,
-  readPost,
+  requirePost,
   searchForum,
   setLike,
   type Actor,
@@ -264,8 +264,7 @@ export const forumRoutes: FastifyPluginAsync = (fastify) => {
       },
     },
     async (request) => {
-      const post = await readPost(app.db, request.params.id, await currentActor(request));
-      if (!post) throw new AppError('not_found', 'There is no such post.');
+      const post = await requirePost(app.db, request.params.id, await currentActor(request));
       return postJson(post);
     },
   );
@@ -290,8 +289,7 @@ export const forumRoutes: FastifyPluginAsync = (fastify) => {
       if (!member) return reply;
       const actor = actorOf(member) as Actor;
       await editPost(app.db, actor, request.params.id, request.body.body);
-      const post = await readPost(app.db, request.params.id, actor);
-      if (!post) throw new AppError('not_found', 'There is no such post.');
+      const post = await requirePost(app.db, request.params.id, actor);
       return postJson(post);
     },
   );
@@ -332,8 +330,7 @@ export const forumRoutes: FastifyPluginAsync = (fastify) => {
     async (request, reply) => {
       const member = await requireMember(request, reply);
       if (!member) return reply;
-      const post = await readPost(app.db, request.params.id, actorOf(member));
-      if (!post) throw new AppError('not_found', 'There is no such post.');
+      const post = await requirePost(app.db, request.params.id, actorOf(member));
       const report = await fileReport(app.db, {
         kind: 'post',
         targetId: post.id,

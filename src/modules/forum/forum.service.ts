@@ -667,6 +667,17 @@ export async function readPost(
   return { ...toPostView(row, viewer, now), body: post.body };
 }
 
+/** As `readPost`, for a post the request names: an unknown or hidden one is a 404. */
+export async function requirePost(
+  db: DbExecutor,
+  postId: string,
+  viewer: Actor | null,
+): Promise<PostView & { body: string }> {
+  const post = await readPost(db, postId, viewer);
+  if (!post) throw new AppError('not_found', 'There is no such post.');
+  return post;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Editing
 
