@@ -12,11 +12,8 @@ import { tablesOf, type Database, type DbExecutor } from '../../platform/db/data
 import { newId } from '../../platform/db/ids.js';
 import { isUniqueViolation, toDbTime } from '../../platform/db/portable.js';
 import { AppError } from '../../platform/http/errors.js';
-import {
-  revokeAllSessions,
-  revokeOtherSessions,
-  inTransaction,
-} from '../../platform/http/sessions.js';
+import { inTransaction } from '../../platform/db/transactions.js';
+import { revokeAllSessions, revokeOtherSessions } from '../../platform/http/sessions.js';
 import type { ReceiptIssuer } from '../../privacy/consent/index.js';
 import { currentNoticeVersion } from '../../privacy/notice/notice.service.js';
 import {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { fixedPlanValue, precompiledQuery, tablesOf, type DbExecutor } from '../db/database.js';
 import { newToken } from '../db/ids.js';
 import { toDbTime } from '../db/portable.js';
+import { inTransaction } from '../db/transactions.js';
 import type { RequestSession, SessionData, SessionKind } from './request-context.js';
 import type { SessionTables, SessionsTable } from './sessions.tables.js';
 
@@ -18,14 +19,6 @@ export const DEFAULT_SESSION_TTL_DAYS = 30;
 export const LAST_SEEN_RESOLUTION_MS = 60 * 60 * 1000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** Runs `work` in a transaction, or in the caller's when `db` already is one. */
-export async function inTransaction<T>(
-  db: DbExecutor,
-  work: (trx: DbExecutor) => Promise<T>,
-): Promise<T> {
-  return db.isTransaction ? work(db) : db.transaction().execute(work);
-}
 
 /** The session id for a token: SHA-256, hex. */
 export function hashSessionToken(token: string): string {

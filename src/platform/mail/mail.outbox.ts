@@ -4,9 +4,10 @@
  * sends nothing, and a committed one is never lost to a crash between commit and send.
  */
 import type { Kysely } from 'kysely';
-import { dialectOf } from '../db/database.js';
+import { dialectOf, type DbExecutor } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { nowTime, unnestInsert } from '../db/portable.js';
+import { inTransaction } from '../db/transactions.js';
 import { enqueueJobs } from '../jobs/jobs.queue.js';
 import type { MailTables, OutboxTable } from './mail.tables.js';
 
@@ -198,7 +199,9 @@ export async function queueMails<T>(
 ): Promise<QueuedMail[]> {
   for (const input of inputs) validateMail(input);
   if (!executor.isTransaction) {
-    return executor.transaction().execute((transaction) => queueMails(transaction, inputs));
+    return inTransaction(executor as unknown as DbExecutor, (transaction) =>
+      queueMails(transaction as unknown as Kysely<T>, inputs),
+    );
   }
   const db = executor as unknown as Kysely<MailTables>;
   const createdAt = nowTime();

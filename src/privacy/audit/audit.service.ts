@@ -19,9 +19,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { dialectOf, tablesOf, type DbExecutor } from '../../platform/db/database.js';
-import { inGroupCommit } from '../../platform/db/group-commit.js';
+import { tablesOf, type DbExecutor } from '../../platform/db/database.js';
 import { nowTime, toNumber } from '../../platform/db/portable.js';
+import { inTransaction } from '../../platform/db/transactions.js';
 import { AppError } from '../../platform/http/errors.js';
 import type { ErasureTables } from '../erasure/erasure.tables.js';
 import type { AuditTables } from './audit.tables.js';
@@ -50,19 +50,8 @@ export interface AuditAppendResult {
   hash: string;
 }
 
-/**
- * Runs `work` in the caller's transaction when `db` is one, otherwise in a new one: services
- * that must commit together with their audit entry call this. On SQLite, work arriving while
- * another transaction runs shares the next commit (group-commit.ts).
- */
-export async function inTransaction<T>(
-  db: DbExecutor,
-  work: (trx: DbExecutor) => Promise<T>,
-): Promise<T> {
-  if (db.isTransaction) return work(db);
-  if (dialectOf(db) === 'sqlite') return inGroupCommit(db, work);
-  return db.transaction().execute((trx) => work(trx));
-}
+// Services import it from here with appendAudit; it lives with the database code.
+export { inTransaction };
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');

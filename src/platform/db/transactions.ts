@@ -1,5 +1,5 @@
 /**
- * Group commit for SQLite: transactions that arrive while one is running wait, then run one
+ * `inTransaction`, and group commit for SQLite: transactions that arrive while one is running wait, then run one
  * after another inside a single SQLite transaction, each in its own savepoint.
  *
  * SQLite has one connection and one writer. A transaction's commit writes every page it touched
@@ -18,6 +18,7 @@
  * PostgreSQL runs transactions side by side on its pool: work there gets its own transaction.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { dialectOf, type DbExecutor } from './database.js';
 
 /** Enough to share the commit; small enough that the first caller does not wait long. */
 const MAX_GROUP = 64;
@@ -103,15 +104,26 @@ class GroupCommitter<T> {
 
 const committers = new WeakMap<object, GroupCommitter<unknown>>();
 
-/** Runs `work` in a transaction on SQLite's single connection, sharing its commit (see above). */
-export function inGroupCommit<T, R>(
-  db: Kysely<T>,
-  work: (trx: Transaction<T>) => Promise<R>,
-): Promise<R> {
+function inGroupCommit<T, R>(db: Kysely<T>, work: (trx: Transaction<T>) => Promise<R>): Promise<R> {
   let committer = committers.get(db) as GroupCommitter<T> | undefined;
   if (!committer) {
     committer = new GroupCommitter(db);
     committers.set(db, committer as GroupCommitter<unknown>);
   }
   return committer.run(work);
+}
+
+/**
+ * Runs `work` in the caller's transaction when `db` is one, otherwise in a new one (shared with
+ * others arriving at the same time on SQLite, see above). Services that must commit together
+ * with their audit entry call this; so should any write that can come from many requests at once
+ * (`db.transaction()` directly gets a transaction of its own, never shared).
+ */
+export async function inTransaction<T>(
+  db: DbExecutor,
+  work: (trx: DbExecutor) => Promise<T>,
+): Promise<T> {
+  if (db.isTransaction) return work(db);
+  if (dialectOf(db) === 'sqlite') return inGroupCommit(db, work);
+  return db.transaction().execute((trx) => work(trx));
 }

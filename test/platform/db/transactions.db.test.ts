@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import type { Database, DbExecutor } from '../../../src/platform/db/database.js';
-import { inTransaction } from '../../../src/privacy/audit/audit.service.js';
+import { inTransaction } from '../../../src/platform/db/transactions.js';
 import { describeEachDialect } from '../../helpers/dialects.js';
 
 /**
- * inTransaction on SQLite shares commits between work that arrives together (group-commit.ts);
+ * inTransaction on SQLite shares commits between work that arrives together (transactions.ts);
  * on PostgreSQL each gets its own transaction. Either way each caller keeps all-or-nothing.
  */
 describeEachDialect(
